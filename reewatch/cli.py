@@ -1,0 +1,309 @@
+"""The ``reewatch`` command line.  Heavy imports (Prefect, torch) happen inside commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from reewatch import prefect_env
+from reewatch.errors import ReewatchError
+from reewatch.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from reewatch.records import RunSummary
+
+app = typer.Typer(
+    help="reewatch: monitor the news on rare-earth trade — fetch, extract, deduplicate, triage, store in DuckDB, digest.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="Measure quality on labelled data (see ../shared/data/README.md for the metrics).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="reewatch.toml to read (default: ./reewatch.toml, then the packaged defaults).")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: `db` in the config; REEWATCH_DB overrides).")]
+
+
+def _settings(config: Path | None, db: Path | None) -> Settings:
+    s = load_settings(config, db=db)
+    prefect_env.prepare(s.data_dir)
+    return s
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(2)
+
+
+def print_summary(summary: RunSummary) -> None:
+    table = Table(title=f"ingest run {summary.run_id}", show_lines=False)
+    for col in ("source", "status", "links", "new", "fetched", "stored", "copies", "relevant", "errors"):
+        table.add_column(col, justify="left" if col in ("source", "status") else "right")
+    for r in summary.sources:
+        status = "[green]ok[/]" if r.ok else f"[red]{r.error_class or 'failed'}[/]"
+        if r.not_modified:
+            status = "[cyan]unchanged (304)[/]"
+        table.add_row(r.source, status, str(r.links), str(r.new_links), str(r.fetched), str(r.stored), str(r.copies), str(r.relevant), str(r.errors))
+    console.print(table)
+    console.print(
+        f"stored [bold]{summary.stored}[/] new articles ({summary.copies} copies) in {summary.stories} stories, "
+        f"[bold]{summary.relevant}[/] relevant; {summary.no_article} pages were not articles; "
+        f"{summary.fetch_errors} page fetches failed; {summary.seconds:.1f} s → {summary.db}"
+    )
+    failed = [r for r in summary.sources if not r.ok]
+    if failed:
+        by_class: dict[str, int] = {}
+        for r in failed:
+            by_class[r.error_class or "error"] = by_class.get(r.error_class or "error", 0) + 1
+        parts = ", ".join(f"{n} {_explain(c)}" for c, n in sorted(by_class.items(), key=lambda kv: -kv[1]))
+        console.print(f"[yellow]{len(failed)} of {len(summary.sources)} sources failed:[/] {parts}")
+        if by_class.get("dns", 0) + by_class.get("connect", 0) == len(summary.sources):
+            console.print("[yellow]No source was reachable — is this machine offline?[/] Try [bold]make demo[/] (a loopback site, no internet needed).")
+
+
+def _explain(error_class: str) -> str:
+    return {
+        "dns": "unreachable: name resolution failed — offline?",
+        "connect": "unreachable: connection refused or failed",
+        "timeout": "timed out",
+        "bad_feed": "answered with something that is not a feed",
+    }.get(error_class, error_class)
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    feed: Annotated[list[str] | None, typer.Option("--feed", help="Read only this RSS/Atom feed (repeatable) instead of the configured sources; may be on 127.0.0.1.")] = None,
+    no_digest: Annotated[bool, typer.Option("--no-digest", help="Do not write/deliver the digest after ingesting.")] = False,
+) -> None:
+    """Run one monitoring cycle: fetch, extract, triage, store, then the digest."""
+    try:
+        s = _settings(config, db)
+        from flows.digest import run_digest
+        from flows.ingest import ingest_flow
+
+        with console.status("ingesting… (first start of Prefect and the model takes a while)"):
+            summary = ingest_flow(config=str(config) if config else None, db=str(s.db), feeds=feed)
+        print_summary(summary)
+        if not no_digest:
+            for r in run_digest(s.db, s.digest.dir, [], s.digest.min_label, s.digest.max_items):
+                _print_delivery(r)
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+def _print_delivery(r: object) -> None:
+    from flows.digest import DeliveryResult
+
+    assert isinstance(r, DeliveryResult)
+    if r.outcome == "sent":
+        console.print(f"digest: {r.stories} stories → [bold]{r.target}[/]")
+    elif r.outcome == "nothing-new":
+        console.print(f"digest ({r.channel}): nothing new since the last one")
+    else:
+        err.print(f"[red]digest to {r.channel} failed:[/] {r.error}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSONL: one object per line with url and html or text; optional title, published_at, source.")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Ingest already-fetched documents from a JSONL file (bad lines are reported and skipped)."""
+    try:
+        s = _settings(config, db)
+        from reewatch.importer import import_jsonl
+
+        if not file.is_file():
+            raise ReewatchError(f"{file} does not exist; pass a JSONL file")
+        result = import_jsonl(file, s, console)
+        for bad in result.bad_lines:
+            err.print(f"[yellow]{file}:{bad.lineno}:[/] {bad.reason} — skipped")
+        console.print(
+            f"imported [bold]{result.stored}[/] new articles ({result.copies} copies, {result.relevant} relevant); "
+            f"{result.skipped} already stored or not articles; {len(result.bad_lines)} bad lines → {s.db}"
+        )
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def export(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or parquet.")] = "jsonl",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (JSONL goes to stdout when absent).")] = None,
+) -> None:
+    """Export every stored article (url, title, text, story_id, duplicate_of, relevance…)."""
+    try:
+        s = load_settings(config, db=db)
+        from store.db import connect
+        from store.export import write_file, write_jsonl
+
+        if fmt not in ("jsonl", "csv", "parquet"):
+            raise ReewatchError(f"unknown --format {fmt!r}; use jsonl, csv or parquet")
+        if fmt != "jsonl" and out is None:
+            raise ReewatchError(f"--format {fmt} needs --out FILE")
+        con = connect(s.db, read_only=True)
+        try:
+            if fmt == "jsonl":
+                if out is None:
+                    write_jsonl(con, sys.stdout)
+                    return
+                with out.open("w", encoding="utf-8") as fh:
+                    n = write_jsonl(con, fh)
+            else:
+                assert out is not None
+                n = write_file(con, fmt, out)
+        finally:
+            con.close()
+        err.print(f"exported {n} articles → {out}")
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def digest(
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    to: Annotated[list[str] | None, typer.Option("--to", help="Apprise URL to deliver to (repeatable), e.g. mailto://user:pass@host; default: a Markdown file under data/digests/.")] = None,
+) -> None:
+    """Compose and deliver the digest of relevant stories new since the last one."""
+    try:
+        s = _settings(config, db)
+        from flows.digest import run_digest
+
+        failed = False
+        for r in run_digest(s.db, s.digest.dir, list(to or []), s.digest.min_label, s.digest.max_items):
+            _print_delivery(r)
+            failed |= r.outcome == "failed"
+        if failed:
+            raise typer.Exit(1)
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run read-only, e.g. \"SELECT * FROM relevant_stories LIMIT 10\".")],
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Run read-only SQL against the database (tables and views: articles, stories, relevant_stories, …)."""
+    try:
+        s = load_settings(config, db=db)
+        from reewatch.query import print_query
+
+        print_query(s.db, sql, fmt, console)
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="DuckDB file for the demo.")] = Path("data/demo.duckdb"),
+    fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Start from an empty demo database.")] = True,
+) -> None:
+    """Offline demo: serve the bundled sample site on 127.0.0.1 and run the pipeline on it."""
+    try:
+        from reewatch.demo.run import run_demo
+
+        run_demo(db, fresh, console)
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    feed: Annotated[list[str] | None, typer.Option("--feed", help="Ingest only these feeds (repeatable).")] = None,
+    ingest_every: Annotated[int, typer.Option("--ingest-every", help="Seconds between ingests.")] = 900,
+    no_digest: Annotated[bool, typer.Option("--no-digest", help="Do not deliver digests.")] = False,
+) -> None:
+    """Run ingest on a schedule until stopped (Ctrl-C)."""
+    try:
+        s = _settings(config, db)
+        from reewatch.serve import serve_forever
+
+        serve_forever(s, config, feed, ingest_every, not no_digest, console)
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def sources(config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Show the configured sources and their health (last success, failures, last error)."""
+    try:
+        s = load_settings(config, db=db)
+        from reewatch.tables import sources_table
+
+        console.print(sources_table(s))
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def stats(config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Counts per day, per source and per relevance label."""
+    try:
+        s = load_settings(config, db=db)
+        from reewatch.tables import print_stats
+
+        print_stats(s.db, console)
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+@eval_app.command("extraction")
+def eval_extraction(
+    directory: Annotated[Path, typer.Argument(help="A folder like ../shared/data/extraction (ScrapingHub and/or WCXB sets).")],
+) -> None:
+    """Bag F1 and 4-gram shingle F1 of extracted text, date accuracy, ms/page."""
+    from reewatch.evaluate import extraction
+
+    raise typer.Exit(extraction.main(directory, console))
+
+
+@eval_app.command("dedup")
+def eval_dedup(
+    file: Annotated[Path, typer.Argument(help="news/dev.jsonl (copy_of, story) or ecbplus-dev.jsonl (cluster).")],
+    config: ConfigOpt = None,
+) -> None:
+    """Pairwise P/R/F1 of copies and B-cubed P/R/F1 of stories."""
+    from reewatch.evaluate import dedup
+
+    s = _settings(config, None)
+    raise typer.Exit(dedup.main(file, s.model, console))
+
+
+@eval_app.command("relevance")
+def eval_relevance(
+    file: Annotated[Path, typer.Argument(help="JSONL with text and relevance 0/1/2 (format of news/dev.jsonl).")],
+    config: ConfigOpt = None,
+) -> None:
+    """Precision, recall, F1 (relevant vs irrelevant), ROC AUC, and how adjacent items score."""
+    from reewatch.evaluate import relevance
+
+    s = _settings(config, None)
+    raise typer.Exit(relevance.main(file, s.model, s.topics_dir, console))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

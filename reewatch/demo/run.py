@@ -1,0 +1,52 @@
+"""``reewatch demo``: the whole pipeline against the bundled loopback site, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from reewatch import prefect_env
+from reewatch.demo.server import serve_site
+from reewatch.settings import load_settings
+
+
+def run_demo(db: Path, fresh: bool, console: Console) -> None:
+    settings = load_settings(None, db=db)
+    prefect_env.prepare(settings.data_dir)
+    if fresh and db.exists():
+        db.unlink()
+    from flows.digest import run_digest
+    from flows.ingest import ingest_flow
+    from reewatch.cli import print_summary
+    from store.db import connect
+
+    with serve_site() as base:
+        console.print(f"demo site serving on [bold]{base}[/] (feed: {base}/feed.xml)")
+        with console.status("ingesting the demo site… (first start of Prefect and the model takes a while)"):
+            summary = ingest_flow(db=str(db), feeds=[f"{base}/feed.xml"])
+    print_summary(summary)
+    digest_dir = db.parent / "digests"
+    results = run_digest(db, digest_dir, [], "relevant", settings.digest.max_items)
+    con = connect(db, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT relevance_label, round(relevance_score, 2), title, site, "
+            "CASE WHEN duplicate_of IS NULL THEN '' ELSE 'copy' END, story_id FROM articles "
+            "ORDER BY relevance_score DESC, title"
+        ).fetchall()
+    finally:
+        con.close()
+    table = Table(title=f"stored in {db}")
+    for col in ("label", "score", "title", "site", "copy", "story"):
+        table.add_column(col, justify="right" if col == "score" else "left")
+    for r in rows:
+        table.add_row(*(str(x) for x in r))
+    console.print(table)
+    for r in results:
+        if r.outcome == "sent":
+            console.print(f"digest: {r.stories} stories → [bold]{r.target}[/]")
+        else:
+            console.print(f"digest: {r.outcome}")
+    console.print(f"try: reewatch query --db {db} \"SELECT headline, outlets, relevance_score FROM relevant_stories\"")

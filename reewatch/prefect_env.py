@@ -1,0 +1,31 @@
+"""Prefect's environment, set before Prefect is first imported.
+
+Prefect state lives under the data directory; analytics are off; the ephemeral server
+(used when no PREFECT_API_URL is set) gets enough time to start on a slow machine.
+Values already in the environment win, so a real server or Prefect Cloud can be used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_UI_ENABLED": "false",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def prepare(data_dir: Path) -> None:
+    """Point Prefect at ``data_dir/prefect`` and switch off what phones home."""
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    home = (data_dir / "prefect").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))

@@ -1,0 +1,117 @@
+"""DuckDB connection and numbered migrations: the only place that opens the database."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from reewatch.errors import DatabaseLockedError, SchemaTooNewError, StoreError
+
+_MIGRATION_RE = re.compile(r"^(\d{3})_([\w-]+)\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every shipped migration, in order."""
+    root = resources.files("store").joinpath("migrations")
+    found = []
+    for entry in root.iterdir():
+        m = _MIGRATION_RE.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not row or not row[0]:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations this file lacks; refuse a file newer than the code."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    current = schema_version(con)
+    known = migrations()
+    latest = known[-1][0] if known else 0
+    if current > latest:
+        raise SchemaTooNewError(
+            f"this database has schema version {current}, but this reewatch knows up to {latest}; "
+            "upgrade reewatch (pip install -U reewatch) or use another --db"
+        )
+    applied = []
+    for version, name, sql in known:
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now(UTC)]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def _lock_holder(message: str) -> str:
+    m = re.search(r"PID (\d+)", message)
+    return f"process {m.group(1)}" if m else "another process"
+
+
+def connect(path: Path, *, read_only: bool = False, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating and migrating it when writable).
+
+    DuckDB allows one writing process per file: if another holds it, retry for
+    ``wait_s`` seconds, then raise DatabaseLockedError naming the holder.
+    """
+    if read_only and not path.exists():
+        raise StoreError(f"no database at {path}; run `reewatch run` (or `make demo`) first, or pass --db")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" not in msg.lower():
+                raise StoreError(f"cannot open {path}: {msg}") from exc
+            if time.monotonic() >= deadline:
+                raise DatabaseLockedError(
+                    f"{path} is being written by {_lock_holder(msg)} (an ingest is probably running); "
+                    "wait for it to finish and try again"
+                ) from exc
+            time.sleep(0.5)
+    if not read_only:
+        migrate(con)
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Commit everything inside, or nothing."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -1,0 +1,31 @@
+"""Triage a batch: embed once, decide copies and stories, score relevance (pure but for
+the model, which is loaded once per process)."""
+
+from __future__ import annotations
+
+from reewatch.records import Article, TriagedArticle
+from triage.archive import Archive
+from triage.dedup import dedup_batch
+from triage.embed import dedup_text, embed_texts
+from triage.relevance import TopicProfile, score_batch
+
+
+def triage_batch(
+    articles: list[Article], archive: Archive, profiles: list[TopicProfile], model_name: str
+) -> list[TriagedArticle]:
+    """Triage articles in order; ``archive`` gains each one as it is decided."""
+    if not articles:
+        return []
+    vecs = embed_texts([dedup_text(a.title, a.text) for a in articles], model_name)
+    decisions = dedup_batch(articles, vecs, archive)
+    scores = score_batch(profiles, articles, vecs, model_name)
+    return [
+        TriagedArticle(
+            article=a,
+            embedding=tuple(float(x) for x in v),
+            duplicate_of=d.duplicate_of,
+            story_id=d.story_id,
+            scores=s,
+        )
+        for a, v, d, s in zip(articles, vecs, decisions, scores, strict=True)
+    ]
