@@ -84,6 +84,7 @@ def extract_article(
         content_hash=content_hash(text),
         author=doc.author,
         raw_html=html if keep_raw_html else None,
+        site_name=doc.sitename or None,
     )
 
 

@@ -26,6 +26,7 @@ from extract.http import Fetcher, HttpOptions
 from reewatch.records import Article, FetchAttempt, Link, NoArticle, Page, RunSummary, Source, SourceReport, TriagedArticle
 from reewatch.settings import Settings, load_settings
 from store import articles as store_articles
+from store.archive import load_archive
 from store import sources as store_sources
 from store.db import connect, transaction
 from triage.archive import Archive
@@ -173,7 +174,7 @@ def run_ingest(plan: IngestPlan, run_id: str | None = None) -> RunSummary:
         fresh = store_articles.unseen(con, (lk.url for lk in all_links))
         todo = list({lk.url: lk for lk in all_links if lk.url in fresh}.values())
         profiles = load_profiles(plan.topics_dir)
-        archive = store_articles.load_archive(con, plan.model)
+        archive = load_archive(con, plan.model)
         per_source: dict[str, Counter[str]] = {o.source.name: Counter() for o in outcomes}
         for lk in todo:
             per_source[lk.source]["new_links"] += 1

@@ -301,6 +301,20 @@ def eval_relevance(
     raise typer.Exit(relevance.main(file, s.model, s.topics_dir, console))
 
 
+# Command groups that live in their own modules (each defines ``register(app)``).
+COMMAND_MODULES = ("reewatch.commands.extraction", "reewatch.commands.relevance", "reewatch.commands.maintenance")
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     app()
 

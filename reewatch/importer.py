@@ -14,6 +14,7 @@ from flows.ingest import IngestPlan, new_articles
 from reewatch.records import Article, NoArticle, Page
 from reewatch.settings import Settings
 from store import articles as store_articles
+from store.archive import load_archive
 from store.db import connect
 from triage.pipeline import triage_batch
 from triage.relevance import load_profiles
@@ -37,7 +38,7 @@ def import_jsonl(path: Path, settings: Settings, console: Console) -> ImportResu
     try:
         store_articles.set_meta(con, "default_topic", plan.default_topic)
         profiles = load_profiles(plan.topics_dir)
-        archive = store_articles.load_archive(con, plan.model)
+        archive = load_archive(con, plan.model)
         pending: list[Article | NoArticle] = []
 
         def flush() -> None:

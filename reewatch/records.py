@@ -87,6 +87,8 @@ class Article:
     author: str | None = None
     updated_at: datetime | None = None
     raw_html: str | None = None
+    # The publication's own name (og:site_name), for people; ``site`` (the host) is the key.
+    site_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

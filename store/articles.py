@@ -11,11 +11,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import duckdb
-import numpy as np
 
 from reewatch.records import FetchAttempt, NoArticle, TriagedArticle
 from store.db import transaction
-from triage.archive import Archive, ArchiveEntry
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -62,8 +60,8 @@ def save_batch(
             a = t.article
             raw = zlib.compress(a.raw_html.encode("utf-8"), 6) if a.raw_html else None
             con.execute(
-                "INSERT OR IGNORE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [a.canonical_url, a.url, a.title, a.text, a.site, a.lang, a.author, a.published_at,
+                "INSERT OR IGNORE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [a.canonical_url, a.url, a.title, a.text, a.site, a.site_name, a.lang, a.author, a.published_at,
                  a.updated_at, a.first_seen_at, a.source, a.content_hash, t.duplicate_of, t.story_id, raw],
             )
             con.execute(
@@ -100,23 +98,3 @@ def record_fetches(con: duckdb.DuckDBPyConnection, attempts: list[FetchAttempt],
 def _count(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT count(*) FROM documents").fetchone()
     return int(row[0]) if row else 0
-
-
-def load_archive(con: duckdb.DuckDBPyConnection, model: str, since: datetime | None = None) -> Archive:
-    """Stored articles (first seen after ``since``) with their embeddings for ``model``."""
-    rows = con.execute(
-        """
-        SELECT d.url, d.canonical_url, d.content_hash, d.story_id, d.duplicate_of, d.first_seen_at,
-               d.published_at, length(d.text), e.vector
-        FROM documents d JOIN embeddings e ON e.canonical_url = d.canonical_url AND e.model = ?
-        WHERE ? IS NULL OR d.first_seen_at >= ?
-        ORDER BY d.first_seen_at, d.canonical_url
-        """,
-        [model, since, since],
-    ).fetchall()
-    dim = len(rows[0][8]) if rows else 384
-    archive = Archive(dim)
-    for r in rows:
-        archive.add(ArchiveEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7])),
-                    np.asarray(r[8], dtype=np.float32))
-    return archive

@@ -27,7 +27,7 @@ def pending_stories(con: duckdb.DuckDBPyConnection, channel: str, min_label: str
     items = []
     for story_id, headline, score, label, first_seen, reasons, lead in rows:
         outlets = con.execute(
-            "SELECT site, url, title FROM documents WHERE story_id = ? "
+            "SELECT coalesce(site_name, site), url, title FROM documents WHERE story_id = ? "
             "ORDER BY duplicate_of IS NOT NULL, first_seen_at, url",
             [story_id],
         ).fetchall()

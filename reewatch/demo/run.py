@@ -32,7 +32,7 @@ def run_demo(db: Path, fresh: bool, console: Console) -> None:
     con = connect(db, read_only=True)
     try:
         rows = con.execute(
-            "SELECT relevance_label, round(relevance_score, 2), title, site, "
+            "SELECT relevance_label, round(relevance_score, 2), title, coalesce(site_name, site), "
             "CASE WHEN duplicate_of IS NULL THEN '' ELSE 'copy' END, story_id FROM articles "
             "ORDER BY relevance_score DESC, title"
         ).fetchall()

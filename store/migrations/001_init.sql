@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS documents (
     title         VARCHAR NOT NULL,
     text          VARCHAR NOT NULL,
     site          VARCHAR NOT NULL,
+    site_name     VARCHAR,
     lang          VARCHAR,
     author        VARCHAR,
     published_at  TIMESTAMPTZ,
@@ -99,7 +100,7 @@ CREATE TABLE IF NOT EXISTS digest_items (
 -- Views for people and downstream SQL -----------------------------------------------
 
 CREATE OR REPLACE VIEW articles AS
-SELECT d.url, d.canonical_url, d.title, d.text, d.site, d.lang, d.author,
+SELECT d.url, d.canonical_url, d.title, d.text, d.site, d.site_name, d.lang, d.author,
        d.published_at, d.updated_at, d.first_seen_at, d.source, d.content_hash,
        d.story_id, d.duplicate_of,
        r.score AS relevance_score, r.label AS relevance_label, r.reasons AS relevance_reasons,
@@ -118,7 +119,7 @@ SELECT story_id,
        arg_min(title, (duplicate_of IS NOT NULL, first_seen_at, url)) AS headline,
        count(*)                                             AS member_count,
        count(*) FILTER (WHERE duplicate_of IS NULL)         AS original_count,
-       list(DISTINCT site ORDER BY site)                    AS outlets,
+       list(DISTINCT coalesce(site_name, site) ORDER BY coalesce(site_name, site)) AS outlets,
        max(relevance_score)                                 AS relevance_score,
        arg_max(relevance_label, relevance_score)            AS relevance_label,
        arg_max(relevance_reasons, relevance_score)          AS reasons
