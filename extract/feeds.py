@@ -34,8 +34,9 @@ def _when(entry: Any) -> datetime | None:
 def parse_feed(body: bytes, base_url: str, source: str) -> ParsedLinks:
     """RSS 0.9x/1.0/2.0 or Atom; relative links resolved; items without links skipped;
     duplicate items inside one feed kept once."""
-    # feedparser never expands external entities; resolve_relative_uris needs a base.
-    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    # feedparser never expands external entities.  Relative links are resolved here
+    # (feedparser's own resolution mangles file:// bases).
+    parsed = feedparser.parse(body, resolve_relative_uris=False, sanitize_html=False)
     links: dict[str, Link] = {}
     skipped = 0
     for e in parsed.entries:
@@ -43,7 +44,10 @@ def parse_feed(body: bytes, base_url: str, source: str) -> ParsedLinks:
         if not href:
             skipped += 1
             continue
-        url = urljoin(base_url, href.strip())
+        href = href.strip()
+        if href.startswith("file://") and not href.startswith("file:///"):
+            href = "file:///" + href[len("file://"):]  # feedparser drops the empty host of file:///path
+        url = urljoin(base_url, href)
         links.setdefault(url, Link(url=url, source=source, title=(e.get("title") or None), published_at=_when(e)))
     problem = None
     if parsed.bozo and not parsed.entries:

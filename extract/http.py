@@ -65,21 +65,23 @@ class Response:
         return decode_html(self.body, self.headers.get("content-type", ""))
 
 
-class FileTransport(httpx.AsyncBaseTransport):
-    """Serves ``file://`` URLs from disk, so recorded corpora replay offline."""
+_FILE_TYPES = {
+    ".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
+    ".json": "application/json", ".html": "text/html", ".htm": "text/html",
+}
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path = Path(unquote(request.url.path))
-        if path.is_dir():
-            path = path / "index.html"
-        if not path.is_file():
-            return httpx.Response(404, request=request)
-        suffix = path.suffix.lower()
-        ctype = {
-            ".xml": "application/xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
-            ".json": "application/json", ".html": "text/html", ".htm": "text/html",
-        }.get(suffix, "application/octet-stream")
-        return httpx.Response(200, headers={"content-type": ctype}, content=path.read_bytes(), request=request)
+
+def read_file_url(url: str, max_bytes: int) -> tuple[int, str, dict[str, str], bytes]:
+    """``file://`` URLs from disk (a directory serves its index.html), so recorded corpora replay offline."""
+    path = Path(unquote(urlsplit(url).path))
+    if path.is_dir():
+        path = path / "index.html"
+    if not path.is_file():
+        return 404, url, {}, b""
+    if path.stat().st_size > max_bytes:
+        raise _TooLargeError(f"file larger than {max_bytes} bytes; cut off")
+    ctype = _FILE_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return 200, url, {"content-type": ctype}, path.read_bytes()
 
 
 def classify_error(exc: BaseException) -> str:
@@ -116,7 +118,6 @@ class Fetcher:
             max_redirects=o.max_redirects,
             timeout=httpx.Timeout(o.read_timeout_s, connect=o.connect_timeout_s),
             headers={"user-agent": o.user_agent, "accept-encoding": "gzip, deflate"},
-            mounts={"file://": FileTransport()},
             limits=httpx.Limits(max_connections=o.max_connections, max_keepalive_connections=o.max_connections),
             trust_env=False,
         )
@@ -135,7 +136,8 @@ class Fetcher:
 
     async def get(self, url: str, source: str, *, etag: str | None = None, last_modified: str | None = None) -> Response:
         """GET with retries; never raises for network faults."""
-        assert self._client is not None and self._global is not None, "use `async with Fetcher()`"
+        if self._client is None or self._global is None:
+            raise RuntimeError("use `async with Fetcher()`")
         headers = {}
         if etag:
             headers["if-none-match"] = etag
@@ -155,11 +157,12 @@ class Fetcher:
                     )
             except TimeoutError:
                 error_class, error = "timeout", f"no complete answer within {self.options.total_timeout_s:.0f} s"
-            except _TooLarge as exc:
+            except _TooLargeError as exc:
                 error_class, error = "too_large", str(exc)
             except httpx.HTTPError as exc:
                 error_class, error = classify_error(exc), str(exc) or type(exc).__name__
             else:
+                assert status is not None
                 if status == 304:
                     return self._result(url, final_url, status, b"", resp_headers, source, started, attempts, True, None, None, not_modified=True)
                 if 200 <= status < 300:
@@ -177,6 +180,8 @@ class Fetcher:
 
     async def _stream(self, url: str, headers: dict[str, str]) -> tuple[int, str, dict[str, str], bytes]:
         assert self._client is not None
+        if url.startswith("file:"):
+            return read_file_url(url, self.options.max_bytes)
         async with self._client.stream("GET", url, headers=headers) as resp:
             chunks: list[bytes] = []
             size = 0
@@ -184,7 +189,7 @@ class Fetcher:
                 async for chunk in resp.aiter_bytes():
                     size += len(chunk)
                     if size > self.options.max_bytes:
-                        raise _TooLarge(f"body larger than {self.options.max_bytes} bytes; cut off")
+                        raise _TooLargeError(f"body larger than {self.options.max_bytes} bytes; cut off")
                     chunks.append(chunk)
             return resp.status_code, str(resp.url), {k.lower(): v for k, v in resp.headers.items()}, b"".join(chunks)
 
@@ -200,7 +205,7 @@ class Fetcher:
         return Response(url, final_url, status, body, headers, attempt, not_modified)
 
 
-class _TooLarge(Exception):
+class _TooLargeError(Exception):
     pass
 
 

@@ -46,7 +46,8 @@ def parse_line(line: str, lineno: int, now: datetime, default_source: str = "imp
         first_seen = _when(obj.get("first_seen_at"), "first_seen_at") or now
     except ValueError as exc:
         return BadLine(lineno, str(exc))
-    source = obj.get("source") if isinstance(obj.get("source"), str) and obj.get("source") else default_source
+    raw_source = obj.get("source")
+    source: str = raw_source if isinstance(raw_source, str) and raw_source else default_source
     title = obj.get("title") if isinstance(obj.get("title"), str) else None
     if isinstance(html, str) and html.strip():
         return Page(url=url, final_url=url, source=source, html=html, fetched_at=first_seen,

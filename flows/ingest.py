@@ -23,11 +23,21 @@ from prefect.cache_policies import NO_CACHE
 from extract.article import extract_article
 from extract.discover import SourceOutcome, fetch_pages, read_sources
 from extract.http import Fetcher, HttpOptions
-from reewatch.records import Article, FetchAttempt, Link, NoArticle, Page, RunSummary, Source, SourceReport, TriagedArticle
+from reewatch.records import (
+    Article,
+    FetchAttempt,
+    Link,
+    NoArticle,
+    Page,
+    RunSummary,
+    Source,
+    SourceReport,
+    TriagedArticle,
+)
 from reewatch.settings import Settings, load_settings
 from store import articles as store_articles
-from store.archive import load_archive
 from store import sources as store_sources
+from store.archive import load_archive
 from store.db import connect, transaction
 from triage.archive import Archive
 from triage.pipeline import triage_batch

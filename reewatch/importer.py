@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
+from extract.article import extract_article
 from extract.jsonl import BadLine, parse_line
 from flows.ingest import IngestPlan, new_articles
 from reewatch.records import Article, NoArticle, Page
@@ -18,7 +19,6 @@ from store.archive import load_archive
 from store.db import connect
 from triage.pipeline import triage_batch
 from triage.relevance import load_profiles
-from extract.article import extract_article
 
 
 @dataclass

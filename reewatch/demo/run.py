@@ -44,9 +44,9 @@ def run_demo(db: Path, fresh: bool, console: Console) -> None:
     for r in rows:
         table.add_row(*(str(x) for x in r))
     console.print(table)
-    for r in results:
-        if r.outcome == "sent":
-            console.print(f"digest: {r.stories} stories → [bold]{r.target}[/]")
+    for res in results:
+        if res.outcome == "sent":
+            console.print(f"digest: {res.stories} stories → [bold]{res.target}[/]")
         else:
-            console.print(f"digest: {r.outcome}")
+            console.print(f"digest: {res.outcome}")
     console.print(f"try: reewatch query --db {db} \"SELECT headline, outlets, relevance_score FROM relevant_stories\"")

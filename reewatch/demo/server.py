@@ -22,10 +22,10 @@ def site_dir() -> Path:
 class _Handler(SimpleHTTPRequestHandler):
     base = ""
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         path = Path(self.translate_path(self.path))
         if path.suffix == ".xml" and path.is_file():
             body = path.read_text(encoding="utf-8").replace("{base}", self.base).encode("utf-8")
@@ -42,7 +42,7 @@ class _Handler(SimpleHTTPRequestHandler):
 def serve_site(root: Path | None = None, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve ``root`` (default: the demo site) on loopback; yields the base URL."""
     root = root or site_dir()
-    handler = type("Handler", (_Handler,), {})
+    handler: type[_Handler] = type("Handler", (_Handler,), {})
     server = ThreadingHTTPServer((host, port), partial(handler, directory=str(root)))
     base = f"http://{host}:{server.server_address[1]}"
     handler.base = base
