@@ -52,9 +52,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             f"this database has schema version {current}, but this reewatch knows up to {latest}; "
             "upgrade reewatch (pip install -U reewatch) or use another --db"
         )
+    done = {int(r[0]) for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
     applied = []
+    # Every migration the file lacks, in number order (not only those above the highest
+    # applied one, so a migration merged late with a lower number is still applied).
     for version, name, sql in known:
-        if version <= current:
+        if version in done:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
