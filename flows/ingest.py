@@ -176,10 +176,6 @@ def run_ingest(plan: IngestPlan, run_id: str | None = None) -> RunSummary:
         store_articles.set_meta(con, "default_topic", plan.default_topic)
         store_sources.register(con, list(plan.sources))
         outcomes = read_sources_task(plan, store_sources.load_validators(con))
-        with transaction(con):
-            for o in outcomes:
-                store_sources.record_outcome(con, o)
-            store_articles.record_fetches(con, [o.attempt for o in outcomes], run_id)
         all_links = [lk for o in outcomes for lk in o.links]
         fresh = store_articles.unseen(con, (lk.url for lk in all_links))
         todo = list({lk.url: lk for lk in all_links if lk.url in fresh}.values())
@@ -210,6 +206,13 @@ def run_ingest(plan: IngestPlan, run_id: str | None = None) -> RunSummary:
                 c["copies"] += t.duplicate_of is not None
                 s = t.score_for(plan.default_topic)
                 c["relevant"] += bool(s and s.label == "relevant")
+        # Source health and ETag/Last-Modified are committed only once every page the
+        # sources listed is stored: a run killed before this point re-reads the sources in
+        # full next time (no 304 can hide links whose pages were never stored).
+        with transaction(con):
+            for o in outcomes:
+                store_sources.record_outcome(con, o)
+            store_articles.record_fetches(con, [o.attempt for o in outcomes], run_id)
         reports = tuple(
             SourceReport(
                 source=o.source.name, ok=o.ok, links=len(o.links), new_links=per_source[o.source.name]["new_links"],
