@@ -47,7 +47,10 @@ def _fail(exc: Exception) -> None:
 def print_summary(summary: RunSummary) -> None:
     table = Table(title=f"ingest run {summary.run_id}", show_lines=False)
     for col in ("source", "status", "links", "new", "fetched", "stored", "copies", "relevant", "errors"):
-        table.add_column(col, justify="left" if col in ("source", "status") else "right")
+        if col in ("source", "status"):
+            table.add_column(col, overflow="fold")
+        else:
+            table.add_column(col, justify="right", no_wrap=True)
     for r in summary.sources:
         status = "[green]ok[/]" if r.ok else f"[red]{r.error_class or 'failed'}[/]"
         if r.not_modified:
