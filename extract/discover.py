@@ -2,22 +2,41 @@
 
 Network waits overlap: every source is read concurrently, then every page, within the
 Fetcher's per-host and global limits.  Faults are recorded, never raised.
+
+Source kinds::
+
+    rss, gnews   RSS/Atom feed (gnews: Google News search, publisher URLs recovered)
+    sitemap      urlset, sitemap index or Google News sitemap, recent URLs only
+    gdelt        GDELT DOC 2.0 ArtList query, windowed (extract.gdelt)
+    page         a section front watched for new same-site article links
+    file         file:// URL or local path: a feed/sitemap file, or a directory
+                 (its feed.xml if present, else every *.html below it)
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from extract.feeds import ParsedLinks, parse_feed, parse_gdelt
-from extract.http import Fetcher, Response
+from extract.feeds import FEED_TYPES, ParsedLinks, looks_like_feed, parse_feed
+from extract.gdelt import read_gdelt
+from extract.gnews import publisher_links
+from extract.http import Fetcher, Response, file_path, listing_attempt
+from extract.politeness import is_private_host
+from extract.sitemaps import parse_sitemap
+from extract.watch import parse_watch_page
 from reewatch.records import FetchAttempt, Link, NoArticle, Page, Source
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-# Kinds read as RSS/Atom.  sitemap and page sources arrive with issue #3.
-FEED_KINDS = ("rss", "gnews", "file")
+FEED_ACCEPT = (*FEED_TYPES, "text/", "application/xhtml+xml")
+SITEMAP_ACCEPT = ("application/xml", "text/xml", "application/gzip", "application/x-gzip", "text/plain")
+# Bytes inspected to tell markup from binary: a NUL in the first 1 KiB never occurs in HTML.
+SNIFF_BYTES = 1024
+# Kinds read over the network without robots.txt: feeds and APIs configured by hand.
+NO_ROBOTS_KINDS = ("rss", "gnews", "gdelt")
 
 
 @dataclass(frozen=True)
@@ -32,29 +51,26 @@ class SourceOutcome:
     problem: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    warning: str | None = None
+    # Requests after the first (child sitemaps, GDELT windows), for the fetches log.
+    extra_attempts: tuple[FetchAttempt, ...] = ()
+    # GDELT: the time up to which the query was read (next run starts there).
+    cursor: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.attempt.ok and self.problem is None
 
-
-def is_private_host(url: str) -> bool:
-    """True for loopback, private, link-local or unspecified literal addresses and localhost."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in ("localhost", "") or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_reserved
+    @property
+    def attempts(self) -> tuple[FetchAttempt, ...]:
+        return (self.attempt, *self.extra_attempts)
 
 
 def allowed_link(link_url: str, source: Source) -> bool:
     """Refuse links into private networks unless their source was configured there."""
     scheme = urlsplit(link_url).scheme
     if scheme == "file":
-        return source.url.startswith("file:")
+        return source.url.startswith("file:") or source.kind == "file"
     if scheme not in ("http", "https"):
         return False
     if not is_private_host(link_url):
@@ -62,55 +78,159 @@ def allowed_link(link_url: str, source: Source) -> bool:
     return source.allow_private and urlsplit(link_url).hostname == urlsplit(source.url).hostname
 
 
-def _parse(source: Source, resp: Response) -> ParsedLinks:
-    if source.kind == "gdelt":
-        return parse_gdelt(resp.body, source.name)
-    if source.kind in FEED_KINDS:
-        return parse_feed(resp.body, resp.final_url, source.name)
-    return ParsedLinks((), 0, f"source kind {source.kind!r} is not supported yet (rss, gnews, gdelt, file are)")
+def source_url(source: Source) -> str:
+    """A ``file`` source may be given as a plain path."""
+    if source.kind == "file" and "://" not in source.url:
+        return Path(source.url).expanduser().resolve().as_uri()
+    return source.url
+
+
+def _directory_links(directory: Path, source: Source, limit: int) -> ParsedLinks:
+    """Every *.html below a directory, newest file first."""
+    pages = sorted(directory.rglob("*.htm*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    links = [Link(p.resolve().as_uri(), source.name, None) for p in pages if p.is_file()][: max(limit, 0) or None]
+    return ParsedLinks(tuple(links), 0, None if links else f"no feed.xml and no .html files in {directory}")
+
+
+def rebase_file_links(links: list[Link], root: Path) -> list[Link]:
+    """A replayed site's root-relative links (``/world/x.html``) point into the corpus directory."""
+    out = []
+    for lk in links:
+        path = file_path(lk.url) if lk.url.startswith("file:") else None
+        if path is not None and not path.exists() and (root / str(path).lstrip("/")).is_file():
+            lk = replace(lk, url=(root / str(path).lstrip("/")).as_uri())
+        out.append(lk)
+    return out
+
+
+def _parse(source: Source, resp: Response, now: datetime, window: timedelta) -> ParsedLinks:
+    if resp.refused_type:
+        return ParsedLinks((), 0, f"content-type {resp.refused_type} is not a {source.kind} source")
+    head = resp.body[:SNIFF_BYTES].lstrip()
+    if source.kind == "page":
+        if b"\0" in head:
+            return ParsedLinks((), 0, "binary content, not an HTML page")
+        return parse_watch_page(resp.text(), resp.final_url, source.name)
+    is_sitemap = source.kind == "sitemap" or (
+        source.kind == "file" and not looks_like_feed(resp.body) and (b"<urlset" in head or b"<sitemapindex" in head)
+    )
+    if is_sitemap:
+        sm = parse_sitemap(resp.body, resp.final_url, source.name, now, window)
+        return ParsedLinks(sm.links, sm.skipped, sm.problem, sm.warning)
+    parsed = parse_feed(resp.body, resp.final_url, source.name)
+    if source.kind == "gnews":
+        return ParsedLinks(publisher_links(parsed.links), parsed.skipped, parsed.problem, parsed.warning)
+    return parsed
+
+
+async def _sitemap_children(
+    fetcher: Fetcher, source: Source, children: tuple[str, ...], now: datetime, window: timedelta
+) -> tuple[list[Link], list[FetchAttempt], int, list[str]]:
+    """Read an index's child sitemaps (one level; a nested index is not followed)."""
+    resps = await asyncio.gather(*(fetcher.get(u, source.name, accept=SITEMAP_ACCEPT) for u in children))
+    links: list[Link] = []
+    skipped = 0
+    notes: list[str] = []
+    for resp in resps:
+        if not resp.ok:
+            notes.append(f"{resp.url}: {resp.attempt.error_class}")
+            continue
+        sm = parse_sitemap(resp.body, resp.final_url, source.name, now, window)
+        links += sm.links
+        skipped += sm.skipped + len(sm.children)
+        if sm.problem or sm.warning:
+            notes.append(f"{resp.url}: {sm.problem or sm.warning}")
+    links.sort(key=lambda lk: lk.published_at or now, reverse=True)
+    return links, [r.attempt for r in resps], skipped, notes
 
 
 async def read_source(
-    fetcher: Fetcher, source: Source, etag: str | None = None, last_modified: str | None = None, limit: int = 100
+    fetcher: Fetcher, source: Source, etag: str | None = None, last_modified: str | None = None, limit: int = 100,
+    cursor: str | None = None,
 ) -> SourceOutcome:
-    resp = await fetcher.get(source.url, source.name, etag=etag, last_modified=last_modified)
+    if source.kind == "gdelt":
+        g = await read_gdelt(fetcher, source, cursor)
+        links = [lk for lk in g.links if allowed_link(lk.url, source)]
+        return SourceOutcome(source, tuple(links[:limit]), g.attempts[0], skipped=g.skipped + len(g.links) - len(links),
+                             problem=g.problem, warning=g.warning, extra_attempts=g.attempts[1:], cursor=g.cursor)
+    url = source_url(source)
+    if source.kind == "file" and file_path(url).is_dir() and not (file_path(url) / "feed.xml").is_file():
+        parsed = await asyncio.to_thread(_directory_links, file_path(url), source, limit)
+        return SourceOutcome(source, parsed.links, listing_attempt(url, source.name, len(parsed.links)),
+                             problem=parsed.problem)
+    if source.kind == "file" and file_path(url).is_dir():
+        url = (file_path(url) / "feed.xml").as_uri()
+    accept = SITEMAP_ACCEPT if source.kind == "sitemap" else HTML_TYPES if source.kind == "page" else FEED_ACCEPT
+    resp = await fetcher.get(url, source.name, etag=etag, last_modified=last_modified,
+                             robots=source.kind not in NO_ROBOTS_KINDS, accept=accept)
     if resp.not_modified:
         return SourceOutcome(source, (), resp.attempt, not_modified=True, etag=etag, last_modified=last_modified)
     if not resp.ok:
-        return SourceOutcome(source, (), resp.attempt)
-    parsed = _parse(source, resp)
-    links = [lk for lk in parsed.links if allowed_link(lk.url, source)]
-    refused = len(parsed.links) - len(links)
+        return SourceOutcome(source, (), resp.attempt, problem=None)
+    now = datetime.now(UTC)
+    window = timedelta(hours=fetcher.options.sitemap_window_h)
+    parsed = _parse(source, resp, now, window)
+    found, skipped, warning = list(parsed.links), parsed.skipped, parsed.warning
+    extra: tuple[FetchAttempt, ...] = ()
+    if source.kind in ("sitemap", "file") and not parsed.problem and not found:
+        sm = parse_sitemap(resp.body, resp.final_url, source.name, now, window) if source.kind == "sitemap" else None
+        if sm is not None and sm.children:
+            found, attempts, more, notes = await _sitemap_children(fetcher, source, sm.children, now, window)
+            extra, skipped = tuple(attempts), skipped + more
+            warning = "; ".join(notes)[:500] or warning
+    links = [lk for lk in found if allowed_link(lk.url, source)]
+    if url.startswith("file:"):
+        links = rebase_file_links(links, file_path(url).parent)
     return SourceOutcome(
-        source, tuple(links[:limit]), resp.attempt, skipped=parsed.skipped + refused, problem=parsed.problem,
-        etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"),
+        source, tuple(links[:limit]), resp.attempt, skipped=skipped + len(found) - len(links), problem=parsed.problem,
+        etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"), warning=warning,
+        extra_attempts=extra,
     )
 
 
 async def read_sources(
-    fetcher: Fetcher, sources: list[Source], state: dict[str, tuple[str | None, str | None]], limit: int
+    fetcher: Fetcher, sources: list[Source], state: dict[str, tuple[str | None, str | None]], limit: int,
+    cursors: dict[str, str | None] | None = None,
 ) -> list[SourceOutcome]:
-    """Read every source concurrently; ``state`` maps source name → (etag, last_modified)."""
-    return list(
-        await asyncio.gather(*(read_source(fetcher, s, *state.get(s.name, (None, None)), limit=limit) for s in sources))
-    )
+    """Read every source concurrently; ``state`` maps source name → (etag, last_modified),
+    ``cursors`` source name → GDELT cursor."""
+    cursors = cursors or {}
+    return list(await asyncio.gather(*(
+        read_source(fetcher, s, *state.get(s.name, (None, None)), limit=limit, cursor=cursors.get(s.name))
+        for s in sources
+    )))
+
+
+def _page_refusal(resp: Response) -> str | None:
+    """Pure: why a fetched body is not an HTML page, or None."""
+    ctype = resp.content_type
+    if resp.refused_type:
+        return f"not an HTML page (content-type {resp.refused_type})"
+    head = resp.body[:SNIFF_BYTES]
+    if b"\0" in head:
+        return f"binary content served as {ctype or 'no content-type'}"
+    low = head.lstrip().lower()
+    looks_html = low.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in low or b"<body" in low
+    if ctype and ctype not in HTML_TYPES and not (ctype in ("text/plain", "application/octet-stream") and looks_html):
+        return f"not an HTML page (content-type {ctype})"
+    if not ctype and not looks_html:
+        return "not an HTML page (no content-type, no HTML markup)"
+    if not resp.body.strip():
+        return "empty page"
+    return None
 
 
 async def fetch_page(fetcher: Fetcher, link: Link) -> tuple[Page | NoArticle | None, FetchAttempt]:
     """One page: a Page, a NoArticle (fetched but not HTML), or None (fetch failed)."""
-    resp = await fetcher.get(link.url, link.source)
+    resp = await fetcher.get(link.url, link.source, accept=HTML_TYPES, refuse_private_names=True)
     if not resp.ok:
         return None, resp.attempt
-    ctype = resp.content_type
-    head = resp.body[:512].lstrip().lower()
-    looks_html = head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in head
-    if ctype and ctype not in HTML_TYPES and not (ctype in ("text/plain", "application/octet-stream") and looks_html):
-        return NoArticle(link.url, link.source, f"not an HTML page (content-type {ctype})"), resp.attempt
-    if not ctype and not looks_html:
-        return NoArticle(link.url, link.source, "not an HTML page (no content-type, no HTML markup)"), resp.attempt
+    reason = _page_refusal(resp)
+    if reason is not None:
+        return NoArticle(link.url, link.source, reason), resp.attempt
     page = Page(
         url=link.url, final_url=resp.final_url, source=link.source, html=resp.text(),
-        fetched_at=resp.attempt.fetched_at, content_type=ctype or "text/html",
+        fetched_at=resp.attempt.fetched_at, content_type=resp.content_type or "text/html",
         title_hint=link.title, published_hint=link.published_at,
     )
     return page, resp.attempt

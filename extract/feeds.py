@@ -1,79 +1,123 @@
-"""Feeds and API answers → Links (pure parsing; no network)."""
+"""Feeds and API answers → Links (pure parsing; no network).
+
+XML safety: a document that declares entities (``<!DOCTYPE … [<!ENTITY …]>``) is refused
+before any parser sees it, so entity-expansion bombs are never expanded; external
+entities are never fetched (feedparser and lxml are both told not to).
+"""
 
 from __future__ import annotations
 
 import calendar
-import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 
 from reewatch.records import Link
+
+_INTERNAL_SUBSET_RE = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+# <!ENTITY [%] name rest>: group 1 marks a parameter entity, group 2 is the rest.
+_ENTITY_DECL_RE = re.compile(rb"<!ENTITY\s+(%\s*)?[^\s>]+\s+([^>]*)>", re.IGNORECASE)
+_NAMED_REF_RE = re.compile(rb"&[A-Za-z_:][\w.:-]*;")
+# Longest entity value allowed: character entities are a few bytes; anything long enough to
+# multiply (quadratic blow-up needs big values referenced many times) is refused.
+MAX_ENTITY_VALUE = 32
+_FEED_HEAD_RE = re.compile(rb"<(rss|feed|rdf:RDF|RDF|channel)[\s>]", re.IGNORECASE)
+# Content types read as feeds without sniffing.
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
+              "text/xml", "application/x-rss+xml", "application/feed+json")
 
 
 @dataclass(frozen=True)
 class ParsedLinks:
-    """Links found in one source answer, with what was skipped and why."""
+    """Links found in one source answer, with what was skipped and why.
+
+    ``problem``: nothing usable (the source read failed); ``warning``: links were read
+    but part of the answer was not (malformed XML recovered, entries skipped).
+    """
 
     links: tuple[Link, ...]
     skipped: int = 0
     problem: str | None = None
+    warning: str | None = None
+
+
+def entity_refusal(body: bytes) -> str | None:
+    """Pure: why an XML body is refused unparsed, or None.
+
+    Harmless character entities (``<!ENTITY nbsp "&#160;">``, seen in real feeds) pass;
+    refused are parameter and external entities, entities that refer to other named
+    entities (exponential "billion laughs"), and long entity values (quadratic blow-up).
+    """
+    if not _INTERNAL_SUBSET_RE.search(body):
+        return None
+    for m in _ENTITY_DECL_RE.finditer(body):
+        rest = m.group(2).strip()
+        quote = rest[:1]
+        end = rest.find(quote, 1) if quote in (b'"', b"'") else -1
+        value = rest[1:end] if end > 0 else None
+        if m.group(1) or value is None or len(value) > MAX_ENTITY_VALUE or _NAMED_REF_RE.search(value):
+            return "XML declares expanding, external or long entities (an entity bomb?); refused unparsed"
+    return None
+
+
+def looks_like_feed(body: bytes) -> bool:
+    """Sniff: an RSS/RDF/Atom root element near the top."""
+    return bool(_FEED_HEAD_RE.search(body[:4096]))
 
 
 def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
         t = entry.get(key)
         if t:
-            return datetime.fromtimestamp(calendar.timegm(t), tz=UTC)
+            try:
+                return datetime.fromtimestamp(calendar.timegm(t), tz=UTC)
+            except (OverflowError, ValueError):
+                return None
     return None
+
+
+def _href(entry: Any) -> str | None:
+    href = entry.get("link") or next((x.get("href") for x in entry.get("links", []) if x.get("href")), None)
+    if not href:
+        return None
+    href = str(href).strip()
+    if href.startswith("file://") and not href.startswith("file:///"):
+        href = "file:///" + href[len("file://"):]  # feedparser drops the empty host of file:///path
+    return href
 
 
 def parse_feed(body: bytes, base_url: str, source: str) -> ParsedLinks:
     """RSS 0.9x/1.0/2.0 or Atom; relative links resolved; items without links skipped;
-    duplicate items inside one feed kept once."""
-    # feedparser never expands external entities.  Relative links are resolved here
-    # (feedparser's own resolution mangles file:// bases).
+    duplicate items inside one feed kept once; malformed XML parsed as far as it goes."""
+    refusal = entity_refusal(body)
+    if refusal:
+        return ParsedLinks((), 0, refusal)
+    # Relative links are resolved here (feedparser's own resolution mangles file:// bases).
     parsed = feedparser.parse(body, resolve_relative_uris=False, sanitize_html=False)
     links: dict[str, Link] = {}
     skipped = 0
     for e in parsed.entries:
-        href = e.get("link") or next((x.get("href") for x in e.get("links", []) if x.get("href")), None)
+        href = _href(e)
         if not href:
             skipped += 1
             continue
-        href = href.strip()
-        if href.startswith("file://") and not href.startswith("file:///"):
-            href = "file:///" + href[len("file://"):]  # feedparser drops the empty host of file:///path
         url = urljoin(base_url, href)
-        links.setdefault(url, Link(url=url, source=source, title=(e.get("title") or None), published_at=_when(e)))
-    problem = None
-    if parsed.bozo and not parsed.entries:
-        problem = f"not a readable feed: {type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
-    return ParsedLinks(tuple(links.values()), skipped, problem)
-
-
-def parse_gdelt(body: bytes, source: str) -> ParsedLinks:
-    """GDELT DOC 2.0 ``mode=ArtList&format=json`` answer."""
-    try:
-        data = json.loads(body.decode("utf-8", errors="replace") or "{}")
-    except json.JSONDecodeError as exc:
-        return ParsedLinks((), 0, f"GDELT answer is not JSON: {exc}")
-    links: dict[str, Link] = {}
-    skipped = 0
-    for art in data.get("articles", []) or []:
-        url = art.get("url")
-        if not url:
-            skipped += 1
+        if url in links:
             continue
-        seen = art.get("seendate")  # e.g. 20250609T101500Z
-        when = None
-        if seen:
-            try:
-                when = datetime.strptime(seen, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-            except ValueError:
-                when = None
-        links.setdefault(url, Link(url=url, source=source, title=art.get("title") or None, published_at=when))
-    return ParsedLinks(tuple(links.values()), skipped)
+        links[url] = Link(url=url, source=source, title=(e.get("title") or None), published_at=_when(e))
+    problem = warning = None
+    exc = parsed.get("bozo_exception")
+    if not parsed.entries and parsed.bozo and not parsed.version:
+        problem = f"not a readable feed: {type(exc).__name__}: {exc}"
+    elif not parsed.entries and not parsed.version and not looks_like_feed(body):
+        problem = "not a feed: no RSS, RDF or Atom root element"
+    elif parsed.bozo and not isinstance(exc, ThingsNobodyCaresAboutButMe):
+        warning = f"malformed feed, read {len(parsed.entries)} entries: {type(exc).__name__}: {exc}"
+    if skipped and warning is None:
+        warning = f"{skipped} entries without a link skipped"
+    return ParsedLinks(tuple(links.values()), skipped, problem, warning)

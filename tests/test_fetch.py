@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 from extract.discover import allowed_link, fetch_page, read_source
-from extract.http import Fetcher, HttpOptions
+from extract.http import Fetcher, HttpOptions, Response
 from reewatch.records import Link, NoArticle, Page, Source
 from tests.loopback import Site, send, serve, slow, static
 
@@ -21,11 +22,11 @@ RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 </channel></rss>"""
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def _get(url: str, opts: HttpOptions = OPTS):  # type: ignore[no-untyped-def]
+async def _get(url: str, opts: HttpOptions = OPTS) -> Response:
     async with Fetcher(opts) as f:
         return await f.get(url, "test")
 
@@ -36,7 +37,7 @@ def test_feed_links_resolved_deduplicated_and_counted() -> None:
         site.route("/feed.xml", static(RSS.replace("{base}", site.base), "application/rss+xml"))
         src = Source("s", "rss", f"{site.base}/feed.xml", allow_private=True)
 
-        async def go():  # type: ignore[no-untyped-def]
+        async def go() -> Any:
             async with Fetcher(OPTS) as f:
                 return await read_source(f, src)
 
@@ -95,7 +96,7 @@ def test_binary_served_as_page_is_no_article() -> None:
         site.route("/img", static(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png"))
         site.route("/page", static("<html><head><meta charset='latin-1'></head><body>caf\xe9</body></html>".encode("latin-1"), "text/html"))
 
-        async def go():  # type: ignore[no-untyped-def]
+        async def go() -> Any:
             async with Fetcher(OPTS) as f:
                 return (await fetch_page(f, Link(f"{site.base}/img", "s")), await fetch_page(f, Link(f"{site.base}/page", "s")))
 
@@ -108,7 +109,7 @@ def test_file_urls_replay_offline(tmp_path: Path) -> None:
     (tmp_path / "feed.xml").write_text(RSS.replace("{base}", f"file://{tmp_path}"), encoding="utf-8")
     src = Source("replay", "file", f"file://{tmp_path}/feed.xml")
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> Any:
         async with Fetcher(OPTS) as f:
             return await read_source(f, src)
 
@@ -126,3 +127,37 @@ def test_private_links_refused_unless_source_is_there() -> None:
     assert not allowed_link("ftp://example.org/a", public)
     assert allowed_link("http://127.0.0.1:8000/a", local)
     assert not allowed_link("http://192.168.1.1/a", local)
+
+
+def _loopback_alias() -> str | None:
+    """A host name other than localhost that /etc/hosts maps to a loopback address (no DNS traffic)."""
+    try:
+        lines = Path("/etc/hosts").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        parts = line.split("#")[0].split()
+        if len(parts) >= 2 and parts[0].startswith(("127.", "::1")):
+            for name in parts[1:]:
+                if name != "localhost" and not name.endswith(".localhost") and "." not in name.strip("."):
+                    return name
+    return None
+
+
+def test_discovered_name_resolving_to_loopback_is_refused() -> None:
+    import pytest
+
+    name = _loopback_alias()
+    if name is None:
+        pytest.skip("no loopback alias in /etc/hosts")
+    site = Site()
+    with serve(site):
+        site.route("/a", static("<html><body>inside</body></html>"))
+        port = site.base.rsplit(":", 1)[1]
+
+        async def go() -> Any:
+            async with Fetcher(OPTS) as f:
+                return await fetch_page(f, Link(f"http://{name}:{port}/a", "s"))
+
+        page, attempt = run(go())
+    assert page is None and attempt.error_class == "private_address" and "/a" not in site.hits
