@@ -1,0 +1,139 @@
+"""Residual page furniture in extracted text: remove it line by line.  Pure.
+
+trafilatura keeps some lines that belong to the page, not the article: the headline
+(stored separately as the title), "ALSO SEE:" teasers, "Related Articles" link lists,
+share/subscribe/app prompts, author bios and legal disclaimers.  Each rule here is
+narrow (short lines, explicit wording) so that article prose is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+
+from extract.text import tokens
+
+# A furniture line is short: prompts and teasers are one sentence.  Longer lines are
+# prose and are always kept (the longest prompt in the demo site is ~110 characters).
+MAX_FURNITURE_CHARS = 160
+# After a "Related Articles"-style heading, lines up to this long are headline links.
+MAX_HEADLINE_CHARS = 140
+# A bio or disclaimer is only cut within the last lines of the text (the tail).
+TAIL_LINES = 4
+
+_FLAGS = re.IGNORECASE | re.UNICODE
+# Headings that open a list of links to other articles; the list follows on short lines.
+SECTION_HEADING_RE = re.compile(
+    r"^\W*(also see|see also|also read|read also|related( articles| stories| posts| news| content| reading)?|"
+    r"more (from|on|in) [\w .'&-]{1,40}|more stories|more news|you (may|might) also like|recommended( for you)?|"
+    r"read next|up next|most (read|popular|viewed)|trending( now)?|popular( now| stories)?|"
+    r"latest (news|stories|articles)|editor'?s picks|top stories|don'?t miss)\W*$",
+    _FLAGS,
+)
+# Single furniture lines wherever they appear.
+LINE_RE = re.compile(
+    r"^\W*(("
+    r"also see|see also|also read|read more|read also|read next|related|recommended|watch|listen|advertisement"
+    r")\s*[:|>»-]"
+    r"|advertisement\W*$|(sponsored|promoted)( content)?\W*$"
+    r"|share (this|on|via|the)\b|share\W*$|tweet\W*$|print\W*$|email\W*$|copy link\W*$"
+    r"|(subscribe|sign up|register)( now| today| for free)?\b.{0,80}(newsletter|updates|alerts|inbox|free)"
+    r"|(subscribe|sign up|log ?in|sign in)( now| here| today)?\W*$"
+    r"|follow us\b|join us on\b|get (breaking|the latest)\b.{0,80}\b(app|newsletter|alerts|inbox)"
+    r"|download (the|our)\b.{0,60}\bapp\b|get the app\b|click here\b"
+    r"|(all rights reserved|©|\(c\) ?\d{4}|copyright ?(©|\d{4}))"
+    r"|this (story|article) (was|has been) (updated|corrected)\W*$"
+    # photo galleries and captions: "Image 1 of 8", "1 / 8", "Back to Gallery", "Photo: Name, AP"
+    r"|(image|photo|slide) \d+ ?(of|/) ?\d+\W*$|\d+ ?(of ?)?/ ?\d+\W*$|back to (the )?gallery\W*$"
+    r"|(photo|image|picture|credit)s?( by)? ?:.{0,80}$|(image|caption|close|updated|gallery)\W*$"
+    # newsletter sign-up widgets
+    r"|thanks? (you )?for (signing up|subscribing)|keep an eye on your inbox"
+    r"|there was an error processing your subscription"
+    r")",
+    _FLAGS,
+)
+# A line that is only a date ("October 12, 2017", "05/10/2018", "Nov. 20, 2019 11:28 AM"): the
+# page's dateline, stored as the published date, not article text.
+DATE_LINE_RE = re.compile(
+    r"^\W*((updated|published|posted)( on)?:? )?("
+    r"(\w{3,9}\.? \d{1,2},? \d{4})|(\d{1,2}\.? \w{3,9}\.? \d{4})|(\d{1,4}[./-]\d{1,2}[./-]\d{1,4})"
+    r")([ ,|-]*(at )?\d{1,2}[:.]\d{2}( ?[ap]\.?m\.?)?( [A-Z]{2,4})?)?\W*$",
+    _FLAGS,
+)
+# A line repeated right after itself, at least this long, is a gallery caption rendered twice
+# (non-adjacent repeats are kept: recipes and meal plans repeat lines on purpose).
+MIN_REPEATED_CHARS = 40
+# Tail-only: author bios and legal disclaimers.
+BIO_RE = re.compile(
+    r"^[A-Z][\w.'’-]+( [A-Z][\w.'’-]+){0,3} (is|was|has been|covers|writes)\b.{0,120}"
+    r"\b(correspondent|reporter|editor|writer|journalist|contributor|columnist|author|analyst at|covers)\b",
+    re.UNICODE,
+)
+DISCLAIMER_RE = re.compile(
+    r"(may not be (re)?published|without (prior )?(written )?(consent|permission)|"
+    r"(does not|doesn't|nothing (on|in) this .{0,30}) constitutes? (investment|financial|legal) advice|"
+    r"for informational purposes only|not investment advice|views expressed .{0,60} (are|do not))",
+    _FLAGS,
+)
+
+
+def _same_tokens(a: str, b: str) -> bool:
+    ta, tb = tokens(a), tokens(b)
+    return bool(ta) and ta == tb
+
+
+def _drop_title(lines: list[str], title: str | None) -> list[str]:
+    if title and lines and _same_tokens(lines[0], title):
+        return lines[1:]
+    return lines
+
+
+def _is_furniture(line: str) -> bool:
+    return len(line) <= MAX_FURNITURE_CHARS and (LINE_RE.match(line) is not None or
+                                                 DATE_LINE_RE.match(line) is not None)
+
+
+def _drop_repeats(lines: list[str]) -> list[str]:
+    kept: list[str] = []
+    for line in lines:
+        key = line.strip()
+        if len(key) >= MIN_REPEATED_CHARS and kept and kept[-1].strip() == key:
+            continue
+        kept.append(line)
+    return kept
+
+
+def _drop_link_lists(lines: list[str]) -> list[str]:
+    """Cut a "Related Articles" heading and the short headline lines after it."""
+    kept: list[str] = []
+    in_list = False
+    for line in lines:
+        stripped = line.strip()
+        if len(stripped) <= MAX_FURNITURE_CHARS and SECTION_HEADING_RE.match(stripped):
+            in_list = True
+            continue
+        if in_list and stripped and len(stripped) <= MAX_HEADLINE_CHARS and not stripped.endswith((".", ":", "?")):
+            continue
+        in_list = False
+        kept.append(line)
+    return kept
+
+
+def _drop_tail(lines: list[str]) -> list[str]:
+    """Bios and disclaimers in the last lines."""
+    end = len(lines)
+    while end > 0:
+        line = lines[end - 1].strip()
+        in_tail = len(lines) - end < TAIL_LINES
+        if not line or (in_tail and len(line) <= 400 and (BIO_RE.match(line) or DISCLAIMER_RE.search(line))):
+            end -= 1
+            continue
+        break
+    return lines[:end]
+
+
+def strip_furniture(text: str, title: str | None = None) -> str:
+    """``text`` without the headline line and residual furniture lines."""
+    lines = _drop_title(text.split("\n"), title)
+    lines = _drop_repeats([line for line in lines if not _is_furniture(line.strip())])
+    lines = _drop_tail(_drop_link_lists(lines))
+    return "\n".join(lines).strip()
