@@ -16,7 +16,19 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_", "_hs")
 # Host prefixes that serve the same article as the bare host.
 MIRROR_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
 # Path suffixes/segments of AMP variants.
-AMP_SUFFIXES = ("/amp", "/amp/", ".amp", ".amp.html")
+AMP_SUFFIXES = ("/amp", "/amp/", ".amp")
+# AMP file variants and the page they mirror.
+AMP_FILE_SUFFIXES = ((".amp.html", ".html"), (".amp.htm", ".htm"))
+
+
+def _strip_amp(path: str) -> str:
+    for amp, plain in AMP_FILE_SUFFIXES:
+        if path.endswith(amp):
+            return path[: -len(amp)] + plain
+    for suffix in AMP_SUFFIXES:
+        if path.endswith(suffix) and len(path) > len(suffix):
+            return path[: -len(suffix)]
+    return path
 
 
 def canonicalize_url(url: str) -> str:
@@ -34,10 +46,7 @@ def canonicalize_url(url: str) -> str:
     if parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
     path = parts.path or "/"
-    for suffix in AMP_SUFFIXES:
-        if path.endswith(suffix) and len(path) > len(suffix):
-            path = path[: -len(suffix)]
-            break
+    path = _strip_amp(path)
     if path.startswith("/amp/"):
         path = path[4:]
     if len(path) > 1 and path.endswith("/"):

@@ -3,6 +3,9 @@ the model, which is loaded once per process)."""
 
 from __future__ import annotations
 
+import numpy as np
+from numpy.typing import NDArray
+
 from reewatch.records import Article, TriagedArticle
 from triage.archive import Archive
 from triage.dedup import dedup_batch
@@ -10,13 +13,18 @@ from triage.embed import dedup_text, embed_texts
 from triage.relevance import TopicProfile, score_batch
 
 
+def dedup_vectors(articles: list[Article], model_name: str) -> NDArray[np.float32]:
+    """The embeddings dedup and story clustering use (title + lead), one row per article."""
+    return embed_texts([dedup_text(a.title, a.text) for a in articles], model_name)
+
+
 def triage_batch(
     articles: list[Article], archive: Archive, profiles: list[TopicProfile], model_name: str
 ) -> list[TriagedArticle]:
-    """Triage articles in order; ``archive`` gains each one as it is decided."""
+    """Triage articles; ``archive`` gains each new one as it is decided."""
     if not articles:
         return []
-    vecs = embed_texts([dedup_text(a.title, a.text) for a in articles], model_name)
+    vecs = dedup_vectors(articles, model_name)
     decisions = dedup_batch(articles, vecs, archive)
     scores = score_batch(profiles, articles, vecs, model_name)
     return [
