@@ -1,9 +1,174 @@
-"""Extra CLI commands (see reewatch.cli.COMMAND_MODULES)."""
+"""Analyst feedback on relevance: `reewatch label`, `reewatch train`, `reewatch rescore`."""
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import numpy as np
 import typer
+from numpy.typing import NDArray
+from rich.console import Console
+
+from reewatch.errors import ReewatchError
+from reewatch.records import LABELS
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from reewatch.settings import Settings
+    from store.labels import StoredDoc
+    from triage.profiles import TopicProfile
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="reewatch.toml to read (default: ./reewatch.toml, then the packaged defaults).")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: `db` in the config; REEWATCH_DB overrides).")]
+TopicOpt = Annotated[str | None, typer.Option("--topic", "-t", help="Topic profile name (default: `default_topic` in the config; for train/rescore: every profile).")]
+
+
+def _settings(config: Path | None, db: Path | None) -> Settings:
+    from reewatch.settings import load_settings
+
+    return load_settings(config, db=db)
+
+
+def _profiles(s: Settings, topic: str | None) -> list[TopicProfile]:
+    from triage.profiles import load_profiles
+
+    profiles = load_profiles(s.topics_dir)
+    if topic is None:
+        return profiles
+    chosen = [p for p in profiles if p.name == topic]
+    if not chosen:
+        raise ReewatchError(f"no topic profile named {topic!r}; known: {', '.join(p.name for p in profiles)}")
+    return chosen
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(2)
+
+
+def _vectors(docs: list[StoredDoc], model: str) -> NDArray[np.float32]:
+    """Stored embeddings, computing (not storing) the missing ones with the model."""
+    from triage.embed import dedup_text, embed_texts
+
+    missing = [i for i, d in enumerate(docs) if d.vector is None]
+    fresh = embed_texts([dedup_text(docs[i].title, docs[i].text) for i in missing], model) if missing else None
+    rows = [d.vector for d in docs]
+    for j, i in enumerate(missing):
+        rows[i] = fresh[j] if fresh is not None else None
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack([r for r in rows if r is not None]).astype(np.float32)
+
+
+def train_topic(con: duckdb.DuckDBPyConnection, profile: TopicProfile, model: str) -> tuple[str, int, int, dict[str, float]]:
+    """Fit and store a new head for one topic; (version, examples, labels, metrics)."""
+    from store.labels import labelled_docs, save_head
+    from triage.relevance import exemplar_state, features_for, train_head
+
+    ex, _ = exemplar_state(profile, model)
+    rows = labelled_docs(con, profile.name, model)
+    docs = [d for d, _ in rows]
+    vecs = _vectors(docs, model).reshape(len(docs), ex.vectors.shape[1])
+    x, _, _ = features_for(profile, [(d.title, d.text) for d in docs], vecs, ex)
+    head, metrics = train_head(profile, ex, x, [lab for _, lab in rows], version="pending")  # type: ignore[misc]
+    n_examples = len(profile.exemplars) + len(rows)
+    stored = save_head(con, profile.name, model, head, n_examples, len(rows), metrics)
+    return stored.version, n_examples, len(rows), metrics
+
+
+def rescore_topics(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile], model: str) -> dict[str, Counter[str]]:
+    """Re-apply each topic's latest head to every stored article; label counts per topic."""
+    from store.db import transaction
+    from store.labels import iter_docs, save_scores, with_trained_heads
+    from triage.relevance import exemplar_state, head_for, score_texts
+
+    profiles = with_trained_heads(con, profiles, model)
+    counts: dict[str, Counter[str]] = {p.name: Counter() for p in profiles}
+    batches = list(iter_docs(con, model))
+    with transaction(con):
+        for docs in batches:
+            vecs = _vectors(docs, model)
+            for p in profiles:
+                ex, _ = exemplar_state(p, model)
+                scores = score_texts(p, [(d.title, d.text) for d in docs], vecs, ex, head_for(p, model))
+                save_scores(con, [(d.canonical_url, s) for d, s in zip(docs, scores, strict=True)])
+                counts[p.name].update(s.label for s in scores)
+    return counts
+
+
+def label(
+    url: Annotated[str, typer.Argument(metavar="URL", help="URL (or canonical URL) of a stored article.")],
+    value: Annotated[str, typer.Argument(metavar="LABEL", help="relevant | adjacent | irrelevant.")],
+    topic: TopicOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Record an analyst's relevance label for a stored article (replaces an earlier one)."""
+    try:
+        if value not in LABELS:
+            raise ReewatchError(f"LABEL must be one of {', '.join(LABELS)}, not {value!r}")
+        s = _settings(config, db)
+        from store.db import connect
+        from store.labels import add_label
+
+        name = _profiles(s, topic or s.default_topic)[0].name
+        con = connect(s.db)
+        try:
+            canonical = add_label(con, url, name, value)
+        finally:
+            con.close()
+        console.print(f"labelled {canonical} [bold]{value}[/] for {name}; run `reewatch train` to refit the head")
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+def train(topic: TopicOpt = None, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Refit each topic's learned head from its exemplars plus analyst labels, and store it as a new version."""
+    try:
+        s = _settings(config, db)
+        from store.db import connect, transaction
+
+        con = connect(s.db)
+        try:
+            for p in _profiles(s, topic):
+                with transaction(con):
+                    version, n, n_labels, metrics = train_topic(con, p, s.model)
+                console.print(
+                    f"{p.name}: head [bold]{version}[/] from {n} examples ({n_labels} analyst labels); "
+                    f"log-loss {metrics['log_loss']:.3f}, label agreement {metrics['label_agreement']:.0%}"
+                )
+        finally:
+            con.close()
+        console.print("run `reewatch rescore` to apply the new head to stored articles")
+    except ReewatchError as exc:
+        _fail(exc)
+
+
+def rescore(topic: TopicOpt = None, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Re-score every stored article with each topic's latest trained head (and current profile)."""
+    try:
+        s = _settings(config, db)
+        from store.db import connect
+
+        con = connect(s.db)
+        try:
+            counts = rescore_topics(con, _profiles(s, topic), s.model)
+        finally:
+            con.close()
+        for name, c in counts.items():
+            console.print(f"{name}: {c['relevant']} relevant, {c['adjacent']} adjacent, {c['irrelevant']} irrelevant")
+    except ReewatchError as exc:
+        _fail(exc)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``reewatch`` app."""
+    app.command("label")(label)
+    app.command("train")(train)
+    app.command("rescore")(rescore)

@@ -1,0 +1,127 @@
+"""Rows for relevance feedback: analyst labels, versioned learned heads, re-scored relevance."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+from numpy.typing import NDArray
+
+from reewatch.errors import StoreError
+from reewatch.records import LABELS, TopicScore
+from triage.head import Head
+from triage.profiles import TopicProfile
+
+
+def resolve_article(con: duckdb.DuckDBPyConnection, url: str) -> str:
+    """The canonical URL of a stored article given its URL or canonical URL."""
+    from extract.urls import canonicalize_url
+
+    row = con.execute(
+        "SELECT canonical_url FROM documents WHERE canonical_url IN (?, ?) OR url = ? LIMIT 1",
+        [url, canonicalize_url(url), url],
+    ).fetchone()
+    if not row:
+        raise StoreError(f"no stored article with URL {url}; label an article that `reewatch run` has stored")
+    return str(row[0])
+
+
+def add_label(con: duckdb.DuckDBPyConnection, url: str, topic: str, label: str) -> str:
+    """Store (or replace) an analyst's label; returns the article's canonical URL."""
+    if label not in LABELS:
+        raise StoreError(f"label must be one of {', '.join(LABELS)}, not {label!r}")
+    canonical = resolve_article(con, url)
+    con.execute(
+        "INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?)", [canonical, topic, label, datetime.now(UTC)]
+    )
+    return canonical
+
+
+@dataclass(frozen=True)
+class StoredDoc:
+    """What scoring needs of a stored article."""
+
+    canonical_url: str
+    title: str
+    text: str
+    vector: NDArray[np.float32] | None  # None when no embedding with this model is stored
+
+
+def _docs(rows: list[tuple[Any, ...]]) -> list[StoredDoc]:
+    return [StoredDoc(r[0], r[1], r[2], None if r[3] is None else np.asarray(r[3], dtype=np.float32)) for r in rows]
+
+
+def labelled_docs(con: duckdb.DuckDBPyConnection, topic: str, model: str) -> list[tuple[StoredDoc, str]]:
+    """Labelled articles of a topic with their stored embedding (if any), oldest label first."""
+    rows = con.execute(
+        """
+        SELECT d.canonical_url, d.title, d.text, e.vector, l.label
+        FROM labels l JOIN documents d USING (canonical_url)
+        LEFT JOIN embeddings e ON e.canonical_url = d.canonical_url AND e.model = ?
+        WHERE l.topic = ? ORDER BY l.labelled_at, d.canonical_url
+        """,
+        [model, topic],
+    ).fetchall()
+    return list(zip(_docs([r[:4] for r in rows]), [str(r[4]) for r in rows], strict=True))
+
+
+def iter_docs(con: duckdb.DuckDBPyConnection, model: str, batch: int = 512) -> Iterator[list[StoredDoc]]:
+    """Every stored article with its embedding (if any), in batches."""
+    cur = con.execute(
+        """
+        SELECT d.canonical_url, d.title, d.text, e.vector FROM documents d
+        LEFT JOIN embeddings e ON e.canonical_url = d.canonical_url AND e.model = ?
+        ORDER BY d.canonical_url
+        """,
+        [model],
+    )
+    while rows := cur.fetchmany(batch):
+        yield _docs(rows)
+
+
+def save_head(
+    con: duckdb.DuckDBPyConnection, topic: str, model: str, head: Head, n_examples: int, n_labels: int,
+    metrics: dict[str, float],
+) -> Head:
+    """Store a new head version for the topic; returns it with its version name set."""
+    row = con.execute("SELECT coalesce(max(seq), 0) FROM relevance_heads WHERE topic = ?", [topic]).fetchone()
+    seq = (int(row[0]) if row else 0) + 1
+    versioned = dataclasses.replace(head, version=f"{topic}-h{seq}")
+    con.execute(
+        "INSERT INTO relevance_heads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [versioned.version, topic, seq, model, datetime.now(UTC), n_examples, n_labels, versioned.to_json(),
+         json.dumps(metrics)],
+    )
+    return versioned
+
+
+def latest_head(con: duckdb.DuckDBPyConnection, topic: str, model: str) -> Head | None:
+    """The newest head trained for this topic with this embedding model, if any."""
+    row = con.execute(
+        "SELECT head FROM relevance_heads WHERE topic = ? AND model = ? ORDER BY seq DESC LIMIT 1", [topic, model]
+    ).fetchone()
+    return Head.from_json(str(row[0])) if row else None
+
+
+def with_trained_heads(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile], model: str) -> list[TopicProfile]:
+    """The profiles, each carrying its latest trained head (unchanged when none is stored)."""
+    out = []
+    for p in profiles:
+        head = latest_head(con, p.name, model)
+        out.append(dataclasses.replace(p, head=head) if head is not None else p)
+    return out
+
+
+def save_scores(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, TopicScore]]) -> None:
+    """Replace the relevance rows of these (article, topic) pairs."""
+    now = datetime.now(UTC)
+    con.executemany(
+        "INSERT OR REPLACE INTO relevance VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [[url, s.topic, s.score, s.label, list(s.reasons), s.model_version, now] for url, s in rows],
+    )
