@@ -12,17 +12,23 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
 from extract.article import extract_article
 from extract.discover import SourceOutcome, fetch_pages, read_sources
+from extract.gnews import is_redirect_link
 from extract.http import Fetcher, HttpOptions
+from extract.robots import RobotsCache
+from flows.artifacts import publish
+from flows.concurrency import one_writer
+from reewatch.errors import ConfigError
 from reewatch.records import (
     Article,
     FetchAttempt,
@@ -39,11 +45,17 @@ from store import articles as store_articles
 from store import sources as store_sources
 from store.archive import load_archive
 from store.db import connect, transaction
+from store.labels import with_trained_heads
 from triage.archive import Archive
 from triage.pipeline import triage_batch
 from triage.relevance import TopicProfile, load_profiles
 
 T = TypeVar("T")
+# How far back new articles are compared for copies and stories.  Stories join only within
+# days of each other (triage/stories.py); copies republished a month later are rare, and
+# loading the archive costs ~0.9 ms per stored article (bench/, issue #9), so the window
+# keeps each run's cost flat as the archive grows.
+ARCHIVE_WINDOW = timedelta(days=30)
 # How long a run waits for another writer to release the database before giving up.
 LOCK_WAIT_S = 30.0
 
@@ -83,6 +95,7 @@ class IngestPlan:
     keep_raw_html: bool
     batch_size: int
     max_links_per_source: int
+    lock_wait_s: float = LOCK_WAIT_S
 
     @classmethod
     def from_settings(cls, s: Settings, feeds: list[str] | None = None) -> IngestPlan:
@@ -98,6 +111,9 @@ class IngestPlan:
             user_agent=ua, connect_timeout_s=f.connect_timeout_s, read_timeout_s=f.read_timeout_s,
             total_timeout_s=f.total_timeout_s, max_bytes=f.max_bytes, per_host=f.per_host,
             max_connections=f.max_connections, max_redirects=f.max_redirects, retries=f.retries,
+            min_delay_s=f.min_delay_s, throttle_private=f.throttle_private, obey_robots=f.obey_robots,
+            retry_after_max_s=f.retry_after_max_s, sitemap_window_h=f.sitemap_window_h,
+            gdelt_lookback_h=f.gdelt_lookback_h, gdelt_max_requests=f.gdelt_max_requests,
         )
         return cls(
             db=s.db, sources=sources, http=http, model=s.model, default_topic=s.default_topic,
@@ -106,38 +122,117 @@ class IngestPlan:
         )
 
 
-@task(name="read-sources", cache_policy=NO_CACHE)
-def read_sources_task(plan: IngestPlan, validators: dict[str, tuple[str | None, str | None]]) -> list[SourceOutcome]:
+# Task timeouts and retries.  Retries only on the I/O tasks (a source or page that failed
+# at the network level may answer the next time); extract and triage are deterministic, so
+# a retry would fail the same way.  Timeouts are generous ceilings, not expectations:
+# reading 100 sources concurrently takes 5–40 s (fetch.total_timeout_s = 60 s per source,
+# sources are read in parallel), a 256-page batch at per_host = 2 takes 10–120 s, extracting
+# 256 pages ~15 s and triaging them ~10 s on 2 cores (bench/prefect_overhead.py).
+READ_SOURCES_TIMEOUT_S = 600.0
+FETCH_PAGES_TIMEOUT_S = 1800.0
+EXTRACT_TIMEOUT_S = 900.0
+TRIAGE_TIMEOUT_S = 900.0
+IO_RETRIES = 2
+IO_RETRY_DELAY_S = 10.0
+# Pages per extract task when a distributed task runner (Dask) spreads extraction over
+# processes: 32 pages ≈ 1–2 s of trafilatura work, well above Prefect's ~50 ms per task run.
+EXTRACT_CHUNK = 32
+
+
+@dataclass
+class RunState:
+    """What one run's fetchers share: robots.txt rules (read once per host), the time of the
+    last request per host (so the minimum delay holds across batches), GDELT cursors."""
+
+    robots: RobotsCache = field(default_factory=RobotsCache)
+    host_clock: dict[str, float] = field(default_factory=dict)
+    cursors: dict[str, str | None] = field(default_factory=dict)
+
+
+def _read_sources(
+    plan: IngestPlan, sources: list[Source], validators: dict[str, tuple[str | None, str | None]], state: RunState
+) -> list[SourceOutcome]:
     async def go() -> list[SourceOutcome]:
-        async with Fetcher(plan.http) as f:
-            return await read_sources(f, list(plan.sources), validators, plan.max_links_per_source)
+        async with Fetcher(plan.http, robots=state.robots, host_clock=state.host_clock) as f:
+            return await read_sources(f, sources, validators, plan.max_links_per_source, cursors=state.cursors)
 
     return run_sync(go())
 
 
-@task(name="fetch-pages", cache_policy=NO_CACHE, retries=1)
-def fetch_pages_task(plan: IngestPlan, links: list[Link]) -> list[tuple[Page | NoArticle | None, FetchAttempt]]:
+def _fetch_pages(plan: IngestPlan, links: list[Link], state: RunState) -> list[tuple[Page | NoArticle | None, FetchAttempt]]:
     async def go() -> list[tuple[Page | NoArticle | None, FetchAttempt]]:
-        async with Fetcher(plan.http) as f:
+        async with Fetcher(plan.http, robots=state.robots, host_clock=state.host_clock) as f:
             return await fetch_pages(f, links)
 
     return run_sync(go())
 
 
-@task(name="extract", cache_policy=NO_CACHE)
-def extract_task(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
+def article_url(page: Page) -> str:
+    """The URL an article is stored under: the publisher's, when a Google News redirect led there."""
+    return page.final_url if is_redirect_link(page.url) and page.final_url != page.url else page.url
+
+
+def _extract(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
     return [
         extract_article(
-            p.html, url=p.url, source=p.source, fetched_at=p.fetched_at, keep_raw_html=keep_raw_html,
+            p.html, url=article_url(p), source=p.source, fetched_at=p.fetched_at, keep_raw_html=keep_raw_html,
             title_hint=p.title_hint, published_hint=p.published_hint,
         )
         for p in pages
     ]
 
 
-@task(name="triage", cache_policy=NO_CACHE)
-def triage_task(articles: list[Article], archive: Archive, profiles: list[TopicProfile], model: str) -> list[TriagedArticle]:
+def _triage(articles: list[Article], archive: Archive, profiles: list[TopicProfile], model: str) -> list[TriagedArticle]:
     return triage_batch(articles, archive, profiles, model)
+
+
+read_sources_task = task(
+    name="read-sources", cache_policy=NO_CACHE, retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAY_S, timeout_seconds=READ_SOURCES_TIMEOUT_S,
+)(_read_sources)
+fetch_pages_task = task(
+    name="fetch-pages", cache_policy=NO_CACHE, retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAY_S, timeout_seconds=FETCH_PAGES_TIMEOUT_S,
+)(_fetch_pages)
+extract_task = task(name="extract", cache_policy=NO_CACHE, retries=0, timeout_seconds=EXTRACT_TIMEOUT_S)(_extract)
+triage_task = task(name="triage", cache_policy=NO_CACHE, retries=0, timeout_seconds=TRIAGE_TIMEOUT_S)(_triage)
+
+
+def _extract_in_flow(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
+    """Extract as one task, or as chunks spread by a distributed task runner (Dask)."""
+    from prefect.context import FlowRunContext
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    ctx = FlowRunContext.get()
+    runner = ctx.task_runner if ctx else None
+    if runner is None or isinstance(runner, ThreadPoolTaskRunner) or len(pages) <= EXTRACT_CHUNK:
+        return extract_task(pages, keep_raw_html)
+    futures = extract_task.map(_chunks(pages, EXTRACT_CHUNK), keep_raw_html=unmapped(keep_raw_html))
+    chunks: list[list[Article | NoArticle]] = futures.result()
+    return [r for chunk in chunks for r in chunk]
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The four batch stages run_ingest calls: Prefect tasks in a flow, plain functions outside."""
+
+    read_sources: Callable[
+        [IngestPlan, list[Source], dict[str, tuple[str | None, str | None]], RunState], list[SourceOutcome]
+    ]
+    fetch_pages: Callable[[IngestPlan, list[Link], RunState], list[tuple[Page | NoArticle | None, FetchAttempt]]]
+    extract: Callable[[list[Page], bool], list[Article | NoArticle]]
+    triage: Callable[[list[Article], Archive, list[TopicProfile], str], list[TriagedArticle]]
+
+
+DIRECT_STAGES = Stages(_read_sources, _fetch_pages, _extract, _triage)
+PREFECT_STAGES = Stages(read_sources_task, fetch_pages_task, _extract_in_flow, triage_task)
+
+
+def default_stages() -> Stages:
+    """Prefect tasks inside a flow run; plain function calls anywhere else."""
+    from prefect.context import FlowRunContext
+
+    return PREFECT_STAGES if FlowRunContext.get() is not None else DIRECT_STAGES
 
 
 def new_articles(results: list[Article | NoArticle], archive: Archive) -> tuple[list[Article], list[NoArticle]]:
@@ -167,40 +262,59 @@ def _chunks(items: list[T], n: int) -> list[list[T]]:
     return [items[i : i + n] for i in range(0, len(items), max(1, n))]
 
 
-def run_ingest(plan: IngestPlan, run_id: str | None = None) -> RunSummary:
-    """One ingest cycle (the body of the flow, callable directly for benchmarks)."""
+def run_ingest(plan: IngestPlan, run_id: str | None = None, stages: Stages | None = None) -> RunSummary:
+    """One ingest cycle (the body of the flow, callable directly for benchmarks).
+
+    ``stages`` defaults to Prefect tasks inside a flow run and plain calls elsewhere.
+    """
+    return ingest_with_stories(plan, run_id, stages)[0]
+
+
+def ingest_with_stories(
+    plan: IngestPlan, run_id: str | None = None, stages: Stages | None = None
+) -> tuple[RunSummary, dict[str, int]]:
+    """run_ingest, plus how many distinct stories each source's new articles joined."""
+    st = stages or default_stages()
     started = time.perf_counter()
     run_id = run_id or uuid.uuid4().hex[:12]
-    con = connect(plan.db, wait_s=LOCK_WAIT_S)
+    con = connect(plan.db, wait_s=plan.lock_wait_s)
     try:
         store_articles.set_meta(con, "default_topic", plan.default_topic)
         store_sources.register(con, list(plan.sources))
-        outcomes = read_sources_task(plan, store_sources.load_validators(con))
+        # Sources failing repeatedly wait out a growing interval; explicit --feed sources never do.
+        due = set(store_sources.due(con, list(plan.sources)))
+        sources = [s for s in plan.sources if s.name.startswith("feed:") or s in due]
+        state = RunState(cursors=store_sources.load_cursors(con))
+        outcomes = st.read_sources(plan, sources, store_sources.load_validators(con), state)
         all_links = [lk for o in outcomes for lk in o.links]
         fresh = store_articles.unseen(con, (lk.url for lk in all_links))
         todo = list({lk.url: lk for lk in all_links if lk.url in fresh}.values())
-        profiles = load_profiles(plan.topics_dir)
-        archive = load_archive(con, plan.model)
+        # The latest head trained from analyst labels (`reewatch train`), when there is one.
+        profiles = with_trained_heads(con, load_profiles(plan.topics_dir), plan.model)
+        archive = load_archive(con, plan.model, since=datetime.now(UTC) - ARCHIVE_WINDOW)
         per_source: dict[str, Counter[str]] = {o.source.name: Counter() for o in outcomes}
         for lk in todo:
             per_source[lk.source]["new_links"] += 1
         totals: Counter[str] = Counter()
-        story_ids: set[str] = set()
+        story_ids: dict[str, set[str]] = {}
         for batch in _chunks(todo, plan.batch_size):
-            fetched = fetch_pages_task(plan, batch)
+            fetched = st.fetch_pages(plan, batch, state)
             attempts = [a for _, a in fetched]
             pages = [p for p, _ in fetched if isinstance(p, Page)]
             noarts = [p for p, _ in fetched if isinstance(p, NoArticle)]
+            # A Google News redirect is stored under the publisher's URL; remember the
+            # redirect too, or it would be fetched again every run.
+            noarts += [NoArticle(p.url, p.source, f"redirect to {article_url(p)}") for p in pages if article_url(p) != p.url]
             for _, a in fetched:
                 per_source[a.source]["fetched" if a.ok else "errors"] += 1
                 totals["fetch_errors"] += 0 if a.ok else 1
-            arts, more_noarts = new_articles(extract_task(pages, plan.keep_raw_html), archive)
+            arts, more_noarts = new_articles(st.extract(pages, plan.keep_raw_html), archive)
             noarts += more_noarts
-            triaged = triage_task(arts, archive, profiles, plan.model)
+            triaged = st.triage(arts, archive, profiles, plan.model)
             store_triaged(con, plan, triaged, noarts, attempts, run_id)
             totals["no_article"] += len(noarts)
             for t in triaged:
-                story_ids.add(t.story_id)
+                story_ids.setdefault(t.article.source, set()).add(t.story_id)
                 c = per_source[t.article.source]
                 c["stored"] += 1
                 c["copies"] += t.duplicate_of is not None
@@ -212,7 +326,7 @@ def run_ingest(plan: IngestPlan, run_id: str | None = None) -> RunSummary:
         with transaction(con):
             for o in outcomes:
                 store_sources.record_outcome(con, o)
-            store_articles.record_fetches(con, [o.attempt for o in outcomes], run_id)
+            store_articles.record_fetches(con, [a for o in outcomes for a in o.attempts], run_id)
         reports = tuple(
             SourceReport(
                 source=o.source.name, ok=o.ok, links=len(o.links), new_links=per_source[o.source.name]["new_links"],
@@ -220,22 +334,64 @@ def run_ingest(plan: IngestPlan, run_id: str | None = None) -> RunSummary:
                 copies=per_source[o.source.name]["copies"], relevant=per_source[o.source.name]["relevant"],
                 errors=per_source[o.source.name]["errors"] + (0 if o.ok else 1), not_modified=o.not_modified,
                 error_class=o.attempt.error_class or ("bad_feed" if o.problem else None),
-                error=o.problem or o.attempt.error,
+                error=o.problem or o.attempt.error, warning=o.warning,
             )
             for o in outcomes
         )
-        return RunSummary(
+        summary = RunSummary(
             run_id=run_id, db=str(plan.db), sources=reports, stored=sum(r.stored for r in reports),
-            copies=sum(r.copies for r in reports), stories=len(story_ids),
+            copies=sum(r.copies for r in reports), stories=len(set().union(*story_ids.values())),
             relevant=sum(r.relevant for r in reports), no_article=totals["no_article"],
             fetch_errors=totals["fetch_errors"], seconds=round(time.perf_counter() - started, 2),
         )
+        return summary, {name: len(ids) for name, ids in story_ids.items()}
     finally:
         con.close()
 
 
-@flow(name="ingest", log_prints=False, validate_parameters=False)
-def ingest_flow(config: str | None = None, db: str | None = None, feeds: list[str] | None = None) -> RunSummary:
-    """One monitoring cycle with the given configuration file and overrides."""
+TASK_RUNNERS = ("thread", "dask")
+
+
+def _ingest_body(config: str | None, db: str | None, feeds: list[str] | None) -> RunSummary:
     settings = load_settings(Path(config) if config else None, db=Path(db) if db else None)
-    return run_ingest(IngestPlan.from_settings(settings, feeds))
+    plan = IngestPlan.from_settings(settings, feeds)
+    with one_writer(plan.db):
+        summary, stories = ingest_with_stories(plan, _flow_run_id(), PREFECT_STAGES)
+    publish(summary, stories)
+    # Breaking alerts go out at once (no-op unless a channel has alerts = true).
+    from flows.digest_flow import alert_after_ingest
+
+    alert_after_ingest(settings)
+    return summary
+
+
+@flow(name="ingest", log_prints=False, validate_parameters=False)
+def ingest_flow(
+    config: str | None = None, db: str | None = None, feeds: list[str] | None = None, task_runner: str = "thread"
+) -> RunSummary:
+    """One monitoring cycle with the given configuration file and overrides.
+
+    Holds the database's writer slot (a Prefect concurrency limit) for the whole run and
+    attaches a Markdown summary and a per-source table as artifacts.  ``task_runner="dask"``
+    runs the cycle as a subflow on a local Dask cluster (prefect-dask, the ``dask`` extra),
+    which spreads extraction, the CPU-heavy stage, over processes.
+    """
+    if task_runner == "thread":
+        return _ingest_body(config, db, feeds)
+    if task_runner != "dask":
+        raise ConfigError(f"unknown task runner {task_runner!r}; use one of {', '.join(TASK_RUNNERS)}")
+    try:
+        from prefect_dask.task_runners import DaskTaskRunner
+    except ImportError as exc:
+        raise ConfigError("task runner 'dask' needs the optional extra: pip install 'reewatch[dask]'") from exc
+    on_dask = flow(name="ingest-dask", log_prints=False, validate_parameters=False,
+                   task_runner=DaskTaskRunner())(_ingest_body)  # type: ignore[arg-type]
+    return on_dask(config, db, feeds)
+
+
+def _flow_run_id() -> str | None:
+    """The flow run's id (short), so fetch rows can be traced to the Prefect run."""
+    from prefect.runtime import flow_run
+
+    rid = flow_run.get_id()
+    return str(rid).replace("-", "")[:12] if rid else None

@@ -1,0 +1,1 @@
+"""Jinja2 templates of the digest (a package so the *.j2 files ship in the wheel)."""
