@@ -29,3 +29,20 @@ def prepare(data_dir: Path) -> None:
     home = (data_dir / "prefect").resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(home))
+
+
+def server_db_url(data_dir: Path) -> str:
+    """SQLite database of the local Prefect server that ``reewatch serve`` starts."""
+    return f"sqlite+aiosqlite:///{(data_dir / 'prefect' / 'prefect.db').resolve()}"
+
+
+def server_env(data_dir: Path, *, ui: bool) -> dict[str, str]:
+    """Environment for ``prefect server start``: state under the data directory, no telemetry."""
+    env = dict(os.environ)
+    for key, value in PREFECT_DEFAULTS.items():
+        env.setdefault(key, value)
+    env["PREFECT_HOME"] = str((data_dir / "prefect").resolve())
+    env.setdefault("PREFECT_SERVER_DATABASE_CONNECTION_URL", server_db_url(data_dir))
+    env["PREFECT_UI_ENABLED"] = "true" if ui else "false"
+    env.pop("PREFECT_API_URL", None)
+    return env

@@ -1,0 +1,102 @@
+"""One writer at a time: a second writer waits a bounded time and fails cleanly, data intact."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.concurrency import limit_name, one_writer
+from flows.ingest import DIRECT_STAGES, IngestPlan, ingest_flow, run_ingest
+from reewatch.errors import DatabaseLockedError
+from reewatch.records import RunSummary
+from reewatch.settings import load_settings
+
+pytestmark = pytest.mark.slow
+
+HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE IF NOT EXISTS holder_marker (x INTEGER)")
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def _count(db: Path, sql: str) -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute(sql).fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def test_second_process_waits_then_names_the_holder(demo_site: str, tmp_path: Path) -> None:
+    db = tmp_path / "held.duckdb"
+    plan = IngestPlan.from_settings(load_settings(db=db), [f"{demo_site}/feed.xml"])
+    run_ingest(plan, stages=DIRECT_STAGES)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        with pytest.raises(DatabaseLockedError) as info:
+            run_ingest(dataclasses.replace(plan, lock_wait_s=1.5), stages=DIRECT_STAGES)
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"process {holder.pid}" in str(info.value)
+    assert 1.5 <= waited < 10
+    assert _count(db, "SELECT count(*) FROM documents") == 9, "the stored articles are intact"
+
+
+def test_writer_slot_is_exclusive_and_bounded(prefect_harness: None, tmp_path: Path) -> None:
+    db = tmp_path / "slot.duckdb"
+    assert limit_name(db) == limit_name(tmp_path / "." / "slot.duckdb")
+    assert limit_name(db) != limit_name(tmp_path / "other.duckdb")
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with one_writer(db, wait_s=1.0):
+                pass
+        except BaseException as exc:
+            errors.append(exc)
+
+    with one_writer(db):
+        t = threading.Thread(target=second)
+        t.start()
+        t.join(30)
+    assert len(errors) == 1 and isinstance(errors[0], DatabaseLockedError)
+    assert limit_name(db) in str(errors[0])
+    with one_writer(db, wait_s=5.0):  # released: free again
+        pass
+
+
+def test_two_concurrent_ingest_flows_take_turns(prefect_harness: None, demo_site: str, tmp_path: Path) -> None:
+    db = tmp_path / "turns.duckdb"
+    results: list[RunSummary] = []
+    errors: list[BaseException] = []
+
+    def ingest() -> None:
+        try:
+            results.append(ingest_flow(db=str(db), feeds=[f"{demo_site}/feed.xml"]))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingest) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    assert not errors
+    assert sorted(r.stored for r in results) == [0, 9], "one stored everything, the other found nothing new"
+    assert _count(db, "SELECT count(*) FROM documents") == 9
+    assert _count(db, "SELECT count(*) - count(DISTINCT url) FROM seen_urls") == 0
