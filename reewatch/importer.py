@@ -1,24 +1,41 @@
-"""``reewatch import``: JSONL documents → extract (when HTML) → triage → store."""
+"""``reewatch import``: documents → extract (when HTML) → triage → store.
+
+Plain documents (url + html or text) are triaged like fetched pages.  Records written
+by ``reewatch export`` (they carry ``story_id``) are stored as given: their story,
+copy link, scores and labels are kept, not recomputed; only their embedding is computed,
+so that later articles are still deduplicated against them.  Reads JSONL, and the CSV
+or Parquet files that ``reewatch export`` writes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
 from extract.article import extract_article
-from extract.jsonl import BadLine, parse_line
+from extract.jsonl import BadLine, Exported, parse_line, parse_record
 from flows.ingest import IngestPlan, new_articles
-from reewatch.records import Article, NoArticle, Page
+from reewatch.records import Article, NoArticle, Page, TopicScore, TriagedArticle
 from reewatch.settings import Settings
 from store import articles as store_articles
 from store.archive import load_archive
 from store.db import connect
-from triage.pipeline import triage_batch
-from triage.relevance import load_profiles
+from store.importing import save_exported, stored_canonicals
+from store.labels import with_trained_heads
+from triage.archive import Archive, ArchiveEntry
+from triage.events import event_keys
+from triage.minhash import signature
+from triage.pipeline import dedup_vectors, triage_batch
+from triage.relevance import label_for, load_profiles
+
+IMPORTED_MODEL_VERSION = "imported"
 
 
 @dataclass
@@ -27,51 +44,137 @@ class ImportResult:
     copies: int = 0
     relevant: int = 0
     skipped: int = 0
+    as_given: int = 0
     bad_lines: list[BadLine] = field(default_factory=list)
 
 
+def exported_scores(rec: Exported, default_topic: str) -> tuple[TopicScore, ...]:
+    """The scores an exported record carries: its default-topic label as given, other
+    topics' labels from their scores (the export has no label for them)."""
+    topics = dict(rec.topics)
+    if rec.relevance_score is not None and default_topic not in topics:
+        topics[default_topic] = rec.relevance_score
+    out = []
+    for topic, score in sorted(topics.items()):
+        given = (topic == default_topic and rec.relevance_label is not None
+                 and (rec.relevance_score is None or abs(rec.relevance_score - score) < 1e-9))
+        label = rec.relevance_label if given and rec.relevance_label else label_for(score)
+        reasons = rec.reasons if topic == default_topic else ()
+        out.append(TopicScore(topic, score, label, reasons, IMPORTED_MODEL_VERSION))
+    return tuple(out)
+
+
+def _records(path: Path) -> Iterator[tuple[int, int, dict[str, Any] | str]]:
+    """(record number, bytes, JSONL line or decoded row) from a JSONL, CSV or Parquet file."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".parquet"):
+        import duckdb
+
+        reader = "read_csv_auto(?, header = true, all_varchar = true)" if suffix == ".csv" else "read_parquet(?)"
+        con = duckdb.connect()
+        try:
+            cur = con.execute(f"SELECT * FROM {reader}", [str(path)])
+            cols = [d[0] for d in cur.description or []]
+            n = 0
+            while rows := cur.fetchmany(1000):
+                for r in rows:
+                    n += 1
+                    yield n + 1 if suffix == ".csv" else n, 0, dict(zip(cols, r, strict=True))
+        finally:
+            con.close()
+        return
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, 1):
+            yield lineno, len(line.encode("utf-8")), line
+
+
+class _Importer:
+    """Batches of plain documents (triaged) and exported records (stored as given)."""
+
+    def __init__(self, con: Any, plan: IngestPlan, archive: Archive, result: ImportResult) -> None:
+        self.con, self.plan, self.archive, self.result = con, plan, archive, result
+        self.profiles = with_trained_heads(con, load_profiles(plan.topics_dir), plan.model)
+        self.pending: list[Article | NoArticle] = []
+        self.exported: list[Exported] = []
+
+    def add(self, item: Page | Article | Exported) -> None:
+        if isinstance(item, Exported):
+            self.exported.append(item)
+        elif isinstance(item, Page):
+            self.pending.append(extract_article(
+                item.html, url=item.url, source=item.source, fetched_at=item.fetched_at,
+                keep_raw_html=self.plan.keep_raw_html, title_hint=item.title_hint, published_hint=item.published_hint))
+        else:
+            self.pending.append(item)
+        if len(self.pending) + len(self.exported) >= self.plan.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        self._flush_exported()
+        self._flush_plain()
+
+    def _count(self, triaged: list[TriagedArticle], stored: int) -> None:
+        topic = self.plan.default_topic
+        self.result.stored += stored
+        self.result.copies += sum(t.duplicate_of is not None for t in triaged)
+        self.result.relevant += sum(1 for t in triaged if (sc := t.score_for(topic)) is not None and sc.label == "relevant")
+
+    def _flush_exported(self) -> None:
+        recs, self.exported = self.exported, []
+        known = stored_canonicals(self.con, [r.article.canonical_url for r in recs])
+        fresh: dict[str, Exported] = {}
+        for r in recs:
+            if r.article.canonical_url in known or r.article.canonical_url in fresh:
+                self.result.skipped += 1
+            else:
+                fresh[r.article.canonical_url] = r
+        new = list(fresh.values())
+        # the same vectors triage computes, so later articles dedup against these as against fetched ones
+        vecs = dedup_vectors([r.article for r in new], self.plan.model) if new else None
+        triaged = [
+            TriagedArticle(r.article, tuple(float(x) for x in v), r.duplicate_of, r.story_id,
+                           exported_scores(r, self.plan.default_topic))
+            for r, v in zip(new, vecs if vecs is not None else [], strict=True)
+        ]
+        labels = {r.article.canonical_url: r.labels for r in recs if r.labels}
+        stored = save_exported(self.con, triaged, labels, model=self.plan.model, default_topic=self.plan.default_topic)
+        self._count(triaged, stored)
+        self.result.as_given += stored
+        for t, v in zip(triaged, vecs if vecs is not None else [], strict=True):
+            a = t.article
+            entry = ArchiveEntry(a.url, a.canonical_url, a.content_hash, t.story_id, t.duplicate_of, a.first_seen_at,
+                                 a.published_at, len(a.text), signature=signature(f"{a.title}\n{a.text}"),
+                                 event_keys=event_keys(a.title, a.text))
+            self.archive.add(entry, np.asarray(v, dtype=np.float32))
+
+    def _flush_plain(self) -> None:
+        pending, self.pending = self.pending, []
+        arts, noarts = new_articles(pending, self.archive)
+        triaged = triage_batch(arts, self.archive, self.profiles, self.plan.model)
+        stored = store_articles.save_batch(self.con, triaged, noarts, [], model=self.plan.model, run_id="import")
+        self._count(triaged, stored)
+        self.result.skipped += len(noarts)
+
+
 def import_jsonl(path: Path, settings: Settings, console: Console) -> ImportResult:
+    """Import a JSONL file (or a CSV/Parquet export); bad records are collected, not fatal."""
     plan = IngestPlan.from_settings(settings)
     result = ImportResult()
     now = datetime.now(UTC)
     con = connect(plan.db, wait_s=30.0)
     try:
         store_articles.set_meta(con, "default_topic", plan.default_topic)
-        profiles = load_profiles(plan.topics_dir)
-        archive = load_archive(con, plan.model)
-        pending: list[Article | NoArticle] = []
-
-        def flush() -> None:
-            arts, noarts = new_articles(pending, archive)
-            triaged = triage_batch(arts, archive, profiles, plan.model)
-            result.stored += store_articles.save_batch(con, triaged, noarts, [], model=plan.model, run_id="import")
-            result.copies += sum(t.duplicate_of is not None for t in triaged)
-            result.relevant += sum(
-                1 for t in triaged if (sc := t.score_for(plan.default_topic)) is not None and sc.label == "relevant"
-            )
-            result.skipped += len(noarts)
-            pending.clear()
-
-        total = path.stat().st_size
-        with path.open(encoding="utf-8", errors="replace") as fh, Progress(console=console, transient=True) as progress:
-            bar = progress.add_task("importing", total=total)
-            for lineno, line in enumerate(fh, 1):
-                progress.advance(bar, len(line.encode("utf-8")))
-                item = parse_line(line, lineno, now)
-                if item is None:
-                    continue
+        importer = _Importer(con, plan, load_archive(con, plan.model), result)
+        with Progress(console=console, transient=True) as progress:
+            bar = progress.add_task("importing", total=path.stat().st_size)
+            for lineno, nbytes, raw in _records(path):
+                progress.advance(bar, nbytes)
+                item = parse_line(raw, lineno, now) if isinstance(raw, str) else parse_record(raw, lineno, now)
                 if isinstance(item, BadLine):
                     result.bad_lines.append(item)
-                    continue
-                if isinstance(item, Page):
-                    pending.append(extract_article(item.html, url=item.url, source=item.source, fetched_at=item.fetched_at,
-                                                   keep_raw_html=plan.keep_raw_html, title_hint=item.title_hint,
-                                                   published_hint=item.published_hint))
-                else:
-                    pending.append(item)
-                if len(pending) >= plan.batch_size:
-                    flush()
-            flush()
+                elif item is not None:
+                    importer.add(item)
+            importer.flush()
     finally:
         con.close()
     return result

@@ -1,30 +1,60 @@
-"""``reewatch query``: read-only SQL printed as a table, CSV or JSON."""
+"""``reewatch query``: read-only SQL printed as a table, CSV or JSON lines.
+
+Two guards: every statement is classified first and anything but a read (SELECT, FROM,
+WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA, CALL) is refused before it runs; and
+the connection is read-only, so DuckDB itself refuses any write that got through.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from reewatch.errors import ReadOnlyQueryError, StoreError
+from reewatch.errors import ConfigError, ReadOnlyQueryError, StoreError
 from store.db import connect
 
+FORMATS = ("table", "csv", "json")
+# Statement types that only read (DESCRIBE/SHOW/SUMMARIZE parse as SELECT).
+READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL"})
+# A table cell longer than this is cut (the full value is in --format csv/json).
+MAX_CELL_CHARS = 200
 
-def _cell(v: Any) -> Any:
-    if isinstance(v, datetime | date):
-        return v.isoformat()
-    return v
+
+def statement_kinds(sql: str) -> list[str]:
+    """The type of each statement in ``sql`` (e.g. ["SELECT"], ["INSERT"]), parsed by DuckDB."""
+    try:
+        stmts = duckdb.connect().extract_statements(sql)
+    except duckdb.Error as exc:
+        raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from exc
+    return [str(st.type).rsplit(".", 1)[-1] for st in stmts]
+
+
+def refuse_writes(sql: str) -> None:
+    """Raise ReadOnlyQueryError, naming the statement, unless every statement only reads."""
+    kinds = statement_kinds(sql)
+    if not kinds:
+        raise StoreError("no SQL statement given")
+    bad = [k for k in kinds if k not in READ_STATEMENTS]
+    if bad:
+        raise ReadOnlyQueryError(
+            f"refused: `reewatch query` is read-only and does not run {bad[0]} statements "
+            "(nothing was executed; use SELECT … or the views articles, stories, relevant_stories, "
+            "daily_volume, source_health)"
+        )
 
 
 def run_readonly(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run SQL on a read-only connection: DuckDB itself refuses any write."""
+    """Run read-only SQL; a write is refused before it runs, and DuckDB refuses it too."""
+    refuse_writes(sql)
     con = connect(db, read_only=True)
     try:
         try:
@@ -40,19 +70,54 @@ def run_readonly(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         con.close()
 
 
-def print_query(db: Path, sql: str, fmt: str, console: Console) -> None:
-    cols, rows = run_readonly(db, sql)
+def cell(v: Any) -> Any:
+    """A value as JSON can carry it (times as ISO 8601, maps as objects)."""
+    if isinstance(v, datetime | date | time):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, dict):
+        return {str(k): cell(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [cell(x) for x in v]
+    if isinstance(v, bytes):
+        return f"<{len(v)} bytes>"
+    return v
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    c = cell(v)
+    s = json.dumps(c, ensure_ascii=False) if isinstance(c, dict | list) else str(c)
+    return s if len(s) <= MAX_CELL_CHARS else s[: MAX_CELL_CHARS - 1] + "…"
+
+
+def _csv_value(v: Any) -> Any:
+    c = cell(v)
+    return json.dumps(c, ensure_ascii=False) if isinstance(c, dict | list) else c
+
+
+def write_rows(cols: list[str], rows: list[tuple[Any, ...]], fmt: str, out: TextIO, console: Console) -> None:
+    """Rows as JSON lines, CSV (lists and maps as JSON) or a rich table with a row count."""
     if fmt == "json":
         for r in rows:
-            sys.stdout.write(json.dumps({c: _cell(v) for c, v in zip(cols, r, strict=True)}, ensure_ascii=False, default=str) + "\n")
-        return
-    if fmt == "csv":
-        w = csv.writer(sys.stdout)
+            out.write(json.dumps({c: cell(v) for c, v in zip(cols, r, strict=True)}, ensure_ascii=False, default=str) + "\n")
+    elif fmt == "csv":
+        w = csv.writer(out)
         w.writerow(cols)
-        w.writerows([[_cell(v) for v in r] for r in rows])
-        return
-    table = Table(*cols, show_lines=False)
-    for r in rows:
-        table.add_row(*("" if v is None else str(_cell(v))[:200] for v in r))
-    console.print(table)
-    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+        for r in rows:
+            w.writerow([_csv_value(v) for v in r])
+    else:
+        table = Table(*cols, show_lines=False)
+        for r in rows:
+            table.add_row(*(_text(v) for v in r))
+        console.print(table)
+        console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+
+def print_query(db: Path, sql: str, fmt: str, console: Console) -> None:
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown --format {fmt!r}; use table, csv or json")
+    cols, rows = run_readonly(db, sql)
+    write_rows(cols, rows, fmt, sys.stdout, console)

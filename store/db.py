@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -38,12 +38,21 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the migrations this file lacks; refuse a file newer than the code."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-    )
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Versions recorded in ``schema_migrations`` (empty for a file without the table)."""
+    if not schema_version(con):
+        return set()
+    return {int(r[0]) for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def missing_versions(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Shipped migrations this file lacks, in order."""
+    done = applied_versions(con)
+    return [v for v, _, _ in migrations() if v not in done]
+
+
+def check_not_too_new(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse a file written by a newer reewatch (its schema may mean something else)."""
     current = schema_version(con)
     known = migrations()
     latest = known[-1][0] if known else 0
@@ -52,7 +61,17 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             f"this database has schema version {current}, but this reewatch knows up to {latest}; "
             "upgrade reewatch (pip install -U reewatch) or use another --db"
         )
-    done = {int(r[0]) for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations this file lacks; refuse a file newer than the code."""
+    check_not_too_new(con)
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    known = migrations()
+    done = applied_versions(con)
     applied = []
     # Every migration the file lacks, in number order (not only those above the highest
     # applied one, so a migration merged late with a lower number is still applied).
@@ -82,12 +101,44 @@ def connect(path: Path, *, read_only: bool = False, wait_s: float = 0.0) -> duck
     """Open the database (creating and migrating it when writable).
 
     DuckDB allows one writing process per file: if another holds it, retry for
-    ``wait_s`` seconds, then raise DatabaseLockedError naming the holder.
+    ``wait_s`` seconds, then raise DatabaseLockedError naming the holder.  A read-only
+    open of a file older than the code first upgrades it when nobody is writing (so the
+    documented views exist); a file newer than the code is refused either way.
     """
     if read_only and not path.exists():
         raise StoreError(f"no database at {path}; run `reewatch run` (or `make demo`) first, or pass --db")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+        return _open(path, read_only=False, wait_s=wait_s)
+    con = _open(path, read_only=True, wait_s=wait_s)
+    try:
+        check_not_too_new(con)
+        behind = bool(missing_versions(con))
+    except BaseException:
+        con.close()
+        raise
+    if not behind:
+        return con
+    con.close()
+    # Upgrade when nobody is writing; when that cannot be done now (being written, or no
+    # write permission), read the file as it is.
+    with suppress(StoreError):
+        upgrade(path)
+    return _open(path, read_only=True, wait_s=wait_s)
+
+
+def upgrade(path: Path, wait_s: float = 0.0) -> tuple[list[int], int]:
+    """Create or upgrade the file: (versions applied now, schema version after)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only=False, wait_s=wait_s, run_migrations=False)
+    try:
+        applied = migrate(con)
+        return applied, schema_version(con)
+    finally:
+        con.close()
+
+
+def _open(path: Path, *, read_only: bool, wait_s: float, run_migrations: bool = True) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -103,8 +154,12 @@ def connect(path: Path, *, read_only: bool = False, wait_s: float = 0.0) -> duck
                     "wait for it to finish and try again"
                 ) from exc
             time.sleep(0.5)
-    if not read_only:
-        migrate(con)
+    if not read_only and run_migrations:
+        try:
+            migrate(con)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 

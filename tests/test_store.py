@@ -87,3 +87,16 @@ def test_query_is_read_only(db_path: Path) -> None:
     with pytest.raises(ReadOnlyQueryError, match="read-only"):
         run_readonly(db_path, "DELETE FROM documents")
     assert run_readonly(db_path, "SELECT count(*) FROM documents")[1] == [(1,)]
+
+
+def test_upgrade_applies_only_what_is_missing(db_path: Path) -> None:
+    from store.db import upgrade
+
+    applied, version = upgrade(db_path)
+    assert applied == [v for v, _, _ in migrations()] and version == migrations()[-1][0]
+    assert upgrade(db_path) == ([], version)
+    con = connect(db_path)
+    con.execute("DELETE FROM schema_migrations WHERE version = 6")
+    con.close()
+    # a migration recorded as missing is applied again (006_views.sql only replaces views and comments)
+    assert upgrade(db_path) == ([6], version)
