@@ -1,0 +1,205 @@
+"""End to end: the ingest flow against a naive reference, on the same pages, in one run.
+
+The parent (``bench.run``) serves the pages on loopback and starts two workers, each a
+fresh process so that its peak RSS is its own:
+
+* ``naive``: for each page ``trafilatura.extract(html, fast=True, include_comments=False)``,
+  then the default model encodes the texts (max_seq_length 128, batch 64);
+* ``pipeline``: the real ``flows.ingest.ingest_flow`` (Prefect, ephemeral API server)
+  on a one-article feed first (cold: imports, Prefect start, model load), then on the
+  full feed (warm: the throughput), then the full feed again (a no-op: every page known,
+  the feed answers 304).
+
+``reewatch run`` itself is timed from the shell too (start-up with a warm PREFECT_HOME,
+and an incremental no-op run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.stages import REPO, SitePage, served, write_feed
+
+# Feed files of the benchmark site (static files: the server sends Last-Modified and
+# answers If-Modified-Since with 304, like a well-behaved news site).
+FEED_ALL, FEED_ONE, FEED_EMPTY = "feed-all.rss", "feed-one.rss", "feed-empty.rss"
+MANIFEST = "pages.txt"
+# Worker wall-clock limit (seconds): a full pipeline worker takes ~2 min on 2 busy cores.
+WORKER_TIMEOUT_S = 900
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS: VmHWM (ru_maxrss is inherited from the parent on Linux,
+    so a worker started by a process that already held the model would report its peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def bench_env(workdir: Path) -> dict[str, str]:
+    """Environment of every worker: one PREFECT_HOME for the whole bench run, offline model,
+    and no per-source link cap (the full feed lists every page)."""
+    env = dict(os.environ)
+    env.update({
+        "PREFECT_HOME": str(workdir / "prefect"),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+        "DO_NOT_TRACK": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "REEWATCH_FETCH__MAX_LINKS_PER_SOURCE": "100000",
+        "PYTHONPATH": str(REPO),
+    })
+    return env
+
+
+# --- workers (run in their own process) -------------------------------------------------
+
+
+def naive_worker(site: Path) -> dict[str, Any]:
+    import trafilatura
+
+    from triage.embed import DEFAULT_MODEL, load_model
+
+    htmls = [(site / rel).read_text(encoding="utf-8") for rel in (site / MANIFEST).read_text().split()]
+    model = load_model(DEFAULT_MODEL, 128)
+    model.encode(["warm-up"], batch_size=64)
+    t0 = time.perf_counter()
+    texts = [trafilatura.extract(h, fast=True, include_comments=False) for h in htmls]
+    t1 = time.perf_counter()
+    kept = [t for t in texts if t]
+    model.encode(kept, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    t2 = time.perf_counter()
+    return {"pages": len(htmls), "texts": len(kept), "extract_s": round(t1 - t0, 3), "embed_s": round(t2 - t1, 3),
+            "seconds": round(t2 - t0, 3), "pages_per_s": round(len(htmls) / (t2 - t0), 2),
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def _summary(s: Any, seconds: float) -> dict[str, Any]:
+    return {"seconds": round(seconds, 3), "stored": s.stored, "copies": s.copies, "stories": s.stories,
+            "relevant": s.relevant, "no_article": s.no_article, "fetch_errors": s.fetch_errors,
+            "not_modified": sum(r.not_modified for r in s.sources)}
+
+
+def pipeline_worker(feeds: dict[str, str], workdir: Path, profile: Path | None) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    from flows.ingest import ingest_flow
+
+    import_s = time.perf_counter() - t0
+    out: dict[str, Any] = {"import_s": round(import_s, 3)}
+
+    def run(name: str, db: Path, feed: str) -> None:
+        t = time.perf_counter()
+        s = ingest_flow(db=str(db), feeds=[feed])
+        out[name] = _summary(s, time.perf_counter() - t)
+
+    run("one", workdir / "one.duckdb", feeds["one"])
+    out["cold_s"] = round(time.perf_counter() - t0, 3)
+    if profile is not None:
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            run("all", workdir / "all.duckdb", feeds["all"])
+        prof.dump_stats(str(profile))
+    else:
+        run("all", workdir / "all.duckdb", feeds["all"])
+    run("noop", workdir / "all.duckdb", feeds["all"])
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+# --- parent side -------------------------------------------------------------------------
+
+
+def _worker(args: list[str], workdir: Path) -> dict[str, Any]:
+    out = workdir / f"worker-{args[0]}.json"
+    cmd = [sys.executable, "-m", "bench.e2e", *args, "--json", str(out)]
+    proc = subprocess.run(cmd, cwd=REPO, env=bench_env(workdir), capture_output=True, text=True,
+                          timeout=WORKER_TIMEOUT_S, check=False)
+    if proc.returncode != 0:
+        return {"error": f"exit {proc.returncode}: {proc.stderr[-2000:]}"}
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def compare(naive: dict[str, Any], pipe: dict[str, Any], pages: int) -> dict[str, Any]:
+    """Throughput of the pipeline (warm full run) against the naive reference, same pages."""
+    if "error" in naive or "error" in pipe:
+        return {}
+    full = pipe["all"]["seconds"]
+    return {
+        "pages": pages,
+        "naive_pages_per_s": naive["pages_per_s"],
+        "pipeline_pages_per_s": round(pages / full, 2),
+        "pipeline_stored_per_s": round(pipe["all"]["stored"] / full, 2),
+        # The full run minus the one-article run: the start-up a one-article run pays twice
+        # over (flow/task bookkeeping) is taken out too, as the issue asks.
+        "pipeline_marginal_s": round(full - pipe["one"]["seconds"], 3),
+        "ratio_vs_naive": round((pages / full) / naive["pages_per_s"], 3),
+        "noop_s": pipe["noop"]["seconds"],
+    }
+
+
+def run_e2e(pages: list[SitePage], workdir: Path, profile: Path | None = None) -> dict[str, Any]:
+    with served(pages, workdir) as (root, base):
+        (root / MANIFEST).write_text("\n".join(p.path.lstrip("/") for p in pages))
+        feeds = {"all": write_feed(root, FEED_ALL, base, pages), "one": write_feed(root, FEED_ONE, base, pages[-1:])}
+        naive = _worker(["naive", "--site", str(root)], workdir)
+        pargs = ["pipeline", "--feeds", json.dumps(feeds), "--workdir", str(workdir)]
+        pipe = _worker([*pargs, "--profile", str(profile)] if profile else pargs, workdir)
+    return {"naive": naive, "pipeline": pipe, "compare": compare(naive, pipe, len(pages))}
+
+
+def _cli(args: list[str], workdir: Path) -> tuple[float, int]:
+    exe = Path(sys.executable).with_name("reewatch")
+    t = time.perf_counter()
+    proc = subprocess.run([str(exe), "run", *args, "--no-digest"], cwd=REPO, env=bench_env(workdir),
+                          capture_output=True, text=True, timeout=WORKER_TIMEOUT_S, check=False)
+    return round(time.perf_counter() - t, 3), proc.returncode
+
+
+def run_cli(pages: list[SitePage], workdir: Path) -> dict[str, Any]:
+    """``reewatch run`` wall times: start-up (empty feed, PREFECT_HOME already warmed by the
+    pipeline worker, or by a first run here) and a no-op re-run over the full feed."""
+    with served(pages, workdir) as (root, base):
+        empty = write_feed(root, FEED_EMPTY, base, [])
+        full = write_feed(root, FEED_ALL, base, pages)
+        warm = not (workdir / "prefect").exists()
+        first = _cli(["--feed", empty, "--db", str(workdir / "cli-warm.duckdb")], workdir) if warm else None
+        startup, rc1 = _cli(["--feed", empty, "--db", str(workdir / "cli-empty.duckdb")], workdir)
+        db = workdir / "all.duckdb"
+        fill = None if db.exists() else _cli(["--feed", full, "--db", str(db)], workdir)
+        noop, rc2 = _cli(["--feed", full, "--db", str(db)], workdir)
+    return {"warm_up_s": first[0] if first else None, "fill_s": fill[0] if fill else None,
+            "startup_s": startup, "noop_s": noop, "noop_beyond_startup_s": round(noop - startup, 3),
+            "exit_codes": [rc1, rc2]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="bench worker (started by bench.run)")
+    ap.add_argument("mode", choices=["naive", "pipeline"])
+    ap.add_argument("--site", type=Path)
+    ap.add_argument("--feeds")
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--profile", type=Path)
+    ap.add_argument("--json", type=Path, required=True)
+    a = ap.parse_args(argv)
+    res = naive_worker(a.site) if a.mode == "naive" else pipeline_worker(json.loads(a.feeds), a.workdir, a.profile)
+    a.json.write_text(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Smoke run of the benchmark harness (bench/) on the demo site: it runs, and the JSON
+it writes has every section and the keys docs/benchmarks.md reads.  No timing asserts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+STAGE_KEYS = {"fetch", "extract", "embed", "dedup", "classify", "store"}
+
+
+def test_quick_run_writes_expected_json(tmp_path: Path) -> None:
+    from bench.run import main
+
+    out = tmp_path / "bench.json"
+    assert main(["--quick", "--skip", "e2e,cli", "--out", str(out), "--workdir", str(tmp_path / "w")]) == 0
+    res = json.loads(out.read_text())
+    assert res["mode"] == "quick"
+    assert res["e2e"] == {"skipped": True} and res["cli"] == {"skipped": True}
+    stages = res["stages"]
+    assert set(stages) >= STAGE_KEYS
+    assert stages["fetch"]["items"] == stages["pages"] == 9
+    assert stages["extract"]["articles"] == 9
+    assert all(stages[k]["per_s"] > 0 for k in STAGE_KEYS)
+    assert stages["dedup"]["copies"] >= 1, "the demo site carries one syndicated copy"
+    q = res["scaling"]["query"]
+    assert [p["articles"] for p in q] == [1_000, 5_000]
+    assert all(p["view_rows"] == p["window_first_rows"] for p in q), "the rewrite must give the same answer"
+    assert {"load_archive_s", "dedup_ms_per_article"} <= set(res["scaling"]["dedup"][0])
+
+
+def test_compare_is_relative_to_the_naive_reference() -> None:
+    from bench.e2e import compare
+
+    naive = {"pages_per_s": 10.0}
+    pipe = {"one": {"seconds": 1.0}, "all": {"seconds": 50.0, "stored": 400}, "noop": {"seconds": 0.5}}
+    c = compare(naive, pipe, 600)
+    assert c["pipeline_pages_per_s"] == 12.0
+    assert c["ratio_vs_naive"] == 1.2
+    assert c["pipeline_marginal_s"] == 49.0
+    assert compare({"error": "x"}, pipe, 600) == {}
