@@ -25,14 +25,22 @@ run: install
 demo: install
 	$(BIN)/reewatch demo
 
-## test: the test suite (the same command CI runs)
+## test: the test suite (the same command CI runs); installs Debian's chromium for the
+## rendering test when it is missing
 test: install
+	bash scripts/install-chromium.sh
 	$(BIN)/python -m pytest
 
 ## check: lint and types
 check: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/reewatch schema --check --out docs/schema.md
+
+## bench: the benchmark suite (docs/benchmarks.md); needs ../shared/data for the real pages
+bench: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache *.egg-info

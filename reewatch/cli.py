@@ -88,42 +88,49 @@ def run(
     db: DbOpt = None,
     feed: Annotated[list[str] | None, typer.Option("--feed", help="Read only this RSS/Atom feed (repeatable) instead of the configured sources; may be on 127.0.0.1.")] = None,
     no_digest: Annotated[bool, typer.Option("--no-digest", help="Do not write/deliver the digest after ingesting.")] = False,
+    task_runner: Annotated[str, typer.Option("--task-runner", help="thread (default) or dask: spread extraction over processes (needs reewatch[dask]).")] = "thread",
 ) -> None:
     """Run one monitoring cycle: fetch, extract, triage, store, then the digest."""
     try:
         s = _settings(config, db)
-        from flows.digest import run_digest
+        from flows.digest_flow import run_configured_digest
         from flows.ingest import ingest_flow
 
         with console.status("ingesting… (first start of Prefect and the model takes a while)"):
-            summary = ingest_flow(config=str(config) if config else None, db=str(s.db), feeds=feed)
+            summary = ingest_flow(config=str(config) if config else None, db=str(s.db), feeds=feed, task_runner=task_runner)
         print_summary(summary)
         if not no_digest:
-            for r in run_digest(s.db, s.digest.dir, [], s.digest.min_label, s.digest.max_items):
+            for r in run_configured_digest(s):
                 _print_delivery(r)
     except ReewatchError as exc:
         _fail(exc)
 
 
 def _print_delivery(r: object) -> None:
-    from flows.digest import DeliveryResult
+    from flows.digest_flow import DeliveryResult
 
     assert isinstance(r, DeliveryResult)
+    what = "alert" if r.kind == "alert" else "digest"
+    upd = f" + {r.updates} update{'' if r.updates == 1 else 's'}" if r.updates else ""
     if r.outcome == "sent":
-        console.print(f"digest: {r.stories} stories → [bold]{r.target}[/]")
+        console.print(f"{what} ({r.channel}): {r.stories} stor{'y' if r.stories == 1 else 'ies'}{upd} → [bold]{r.target}[/]")
+    elif r.outcome == "preview":
+        console.print(f"preview ({r.channel}): {r.stories} stories{upd} → [bold]{r.target}[/] (nothing marked sent)")
     elif r.outcome == "nothing-new":
-        console.print(f"digest ({r.channel}): nothing new since the last one")
+        console.print(f"{what} ({r.channel}): nothing new since the last one")
+    elif r.outcome == "not-due":
+        console.print(f"{what} ({r.channel}): not due yet by its schedule (use --now to send anyway)")
     else:
-        err.print(f"[red]digest to {r.channel} failed:[/] {r.error}")
+        err.print(f"[red]{what} to {r.channel} failed:[/] {r.error}")
 
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="JSONL: one object per line with url and html or text; optional title, published_at, source.")],
+    file: Annotated[Path, typer.Argument(help="JSONL: one object per line with url and html or text; optional title, published_at, source. Also what `reewatch export` writes (JSONL, CSV, Parquet).")],
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Ingest already-fetched documents from a JSONL file (bad lines are reported and skipped)."""
+    """Ingest already-fetched documents from a JSONL file (bad lines are reported and skipped); exported records keep their stories, scores and labels."""
     try:
         s = _settings(config, db)
         from reewatch.importer import import_jsonl
@@ -134,8 +141,9 @@ def import_(
         for bad in result.bad_lines:
             err.print(f"[yellow]{file}:{bad.lineno}:[/] {bad.reason} — skipped")
         console.print(
-            f"imported [bold]{result.stored}[/] new articles ({result.copies} copies, {result.relevant} relevant); "
-            f"{result.skipped} already stored or not articles; {len(result.bad_lines)} bad lines → {s.db}"
+            f"imported [bold]{result.stored}[/] new articles ({result.copies} copies, {result.relevant} relevant"
+            + (f", {result.as_given} as exported" if result.as_given else "")
+            + f"); {result.skipped} already stored or not articles; {len(result.bad_lines)} bad lines → {s.db}"
         )
     except ReewatchError as exc:
         _fail(exc)
@@ -147,28 +155,33 @@ def export(
     config: ConfigOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or parquet.")] = "jsonl",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (JSONL goes to stdout when absent).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only articles first seen on or after this UTC day (YYYY-MM-DD).")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Score and label for this topic (default: the default topic); only articles scored for it.")] = None,
+    relevant_only: Annotated[bool, typer.Option("--relevant-only", help="Only articles labelled relevant (for --topic, else the default topic).")] = False,
+    full: Annotated[bool, typer.Option("--full/--contract-only", help="Also site_name, author, updated_at, relevance_reasons and analyst labels (default; a lossless backup for `reewatch import`), or only the contract fields.")] = True,
 ) -> None:
-    """Export every stored article (url, title, text, story_id, duplicate_of, relevance…)."""
+    """Export stored articles (url, title, text, story_id, duplicate_of, relevance, topics…); `reewatch import` reads it back."""
     try:
         s = load_settings(config, db=db)
         from store.db import connect
-        from store.export import write_file, write_jsonl
+        from store.export import FORMATS, ExportFilter, parse_since, write_file, write_jsonl
 
-        if fmt not in ("jsonl", "csv", "parquet"):
+        if fmt not in FORMATS:
             raise ReewatchError(f"unknown --format {fmt!r}; use jsonl, csv or parquet")
         if fmt != "jsonl" and out is None:
             raise ReewatchError(f"--format {fmt} needs --out FILE")
+        flt = ExportFilter(since=parse_since(since), topic=topic, relevant_only=relevant_only, full=full)
         con = connect(s.db, read_only=True)
         try:
             if fmt == "jsonl":
                 if out is None:
-                    write_jsonl(con, sys.stdout)
+                    write_jsonl(con, sys.stdout, flt)
                     return
                 with out.open("w", encoding="utf-8") as fh:
-                    n = write_jsonl(con, fh)
+                    n = write_jsonl(con, fh, flt)
             else:
                 assert out is not None
-                n = write_file(con, fmt, out)
+                n = write_file(con, fmt, out, flt)
         finally:
             con.close()
         err.print(f"exported {n} articles → {out}")
@@ -180,15 +193,32 @@ def export(
 def digest(
     db: DbOpt = None,
     config: ConfigOpt = None,
-    to: Annotated[list[str] | None, typer.Option("--to", help="Apprise URL to deliver to (repeatable), e.g. mailto://user:pass@host; default: a Markdown file under data/digests/.")] = None,
+    to: Annotated[list[str] | None, typer.Option("--to", help="Apprise URL to deliver to (repeatable), e.g. mailto://user:pass@host, json://host/path, or 'file'; default: the configured channels, else a file under data/digests/.")] = None,
+    channel: Annotated[list[str] | None, typer.Option("--channel", help="Only this configured channel (repeatable).")] = None,
+    preview: Annotated[bool, typer.Option("--preview", help="Write the HTML digest under the digest dir and mark nothing sent.")] = False,
+    fmt: Annotated[list[str] | None, typer.Option("--format", "-f", help="markdown, html or text (repeatable); default: by channel.")] = None,
+    now: Annotated[bool, typer.Option("--now", help="Ignore channel schedules: send to every channel now.")] = False,
+    alerts: Annotated[bool, typer.Option("--alerts", help="Send breaking alerts (stories above the alert threshold) instead of the digest.")] = False,
 ) -> None:
-    """Compose and deliver the digest of relevant stories new since the last one."""
+    """Compose and deliver the digest of relevant stories new since the last one (one entry per story)."""
     try:
         s = _settings(config, db)
-        from flows.digest import run_digest
+        from digest.channels import check_format
+        from flows.digest_flow import options_from_settings, run_alerts, run_configured_digest
 
+        if alerts:
+            results = run_alerts(s.db, s.digest)
+            if not results:
+                console.print("alerts: nothing above the threshold, or no channel with alerts = true")
+        else:
+            try:
+                formats = tuple(check_format(f) for f in fmt or [])
+            except ValueError as exc:
+                raise ReewatchError(str(exc)) from exc
+            opts = options_from_settings(s.digest, preview=preview, force=now or bool(to), formats=formats or None)
+            results = run_configured_digest(s, targets=list(to or []), only=list(channel or []), options=opts)
         failed = False
-        for r in run_digest(s.db, s.digest.dir, list(to or []), s.digest.min_label, s.digest.max_items):
+        for r in results:
             _print_delivery(r)
             failed |= r.outcome == "failed"
         if failed:
@@ -233,15 +263,19 @@ def serve(
     config: ConfigOpt = None,
     db: DbOpt = None,
     feed: Annotated[list[str] | None, typer.Option("--feed", help="Ingest only these feeds (repeatable).")] = None,
-    ingest_every: Annotated[int, typer.Option("--ingest-every", help="Seconds between ingests.")] = 900,
-    no_digest: Annotated[bool, typer.Option("--no-digest", help="Do not deliver digests.")] = False,
+    ingest_every: Annotated[int, typer.Option("--ingest-every", min=1, help="Seconds between ingests.")] = 900,
+    no_digest: Annotated[bool, typer.Option("--no-digest", help="Do not schedule the daily digest.")] = False,
+    timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the daily 07:00 digest (IANA name).")] = "UTC",
+    task_runner: Annotated[str, typer.Option("--task-runner", help="thread (default) or dask (needs reewatch[dask]).")] = "thread",
+    ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the Prefect UI from the local server.")] = True,
 ) -> None:
-    """Run ingest on a schedule until stopped (Ctrl-C)."""
+    """Serve the ingest and digest deployments on their schedules (starts a local Prefect server if none is configured)."""
     try:
         s = _settings(config, db)
-        from reewatch.serve import serve_forever
+        from reewatch.serve import ServeOptions, serve_forever
 
-        serve_forever(s, config, feed, ingest_every, not no_digest, console)
+        opts = ServeOptions(config, feed, ingest_every, not no_digest, timezone, task_runner, ui)
+        serve_forever(s, opts, console)
     except ReewatchError as exc:
         _fail(exc)
 
@@ -259,13 +293,17 @@ def sources(config: ConfigOpt = None, db: DbOpt = None) -> None:
 
 
 @app.command()
-def stats(config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Counts per day, per source and per relevance label."""
+def stats(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    days: Annotated[int, typer.Option("--days", help="How many recent days the per-day table shows.")] = 14,
+) -> None:
+    """Counts per day, per source and per relevance label, with a small bar chart."""
     try:
         s = load_settings(config, db=db)
         from reewatch.tables import print_stats
 
-        print_stats(s.db, console)
+        print_stats(s.db, console, days=days)
     except ReewatchError as exc:
         _fail(exc)
 
@@ -273,11 +311,12 @@ def stats(config: ConfigOpt = None, db: DbOpt = None) -> None:
 @eval_app.command("extraction")
 def eval_extraction(
     directory: Annotated[Path, typer.Argument(help="A folder like ../shared/data/extraction (ScrapingHub and/or WCXB sets).")],
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N pages of each set (a quick check).")] = None,
 ) -> None:
     """Bag F1 and 4-gram shingle F1 of extracted text, date accuracy, ms/page."""
     from reewatch.evaluate import extraction
 
-    raise typer.Exit(extraction.main(directory, console))
+    raise typer.Exit(extraction.main(directory, console, limit=limit))
 
 
 @eval_app.command("dedup")

@@ -164,6 +164,7 @@ class SourceReport:
     not_modified: bool = False
     error_class: str | None = None
     error: str | None = None
+    warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.digest import run_digest
+from flows.digest_flow import run_digest
 from flows.ingest import ingest_flow
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ def run_demo(db: Path, fresh: bool, console: Console) -> None:
     prefect_env.prepare(settings.data_dir)
     if fresh and db.exists():
         db.unlink()
-    from flows.digest import run_digest
+    from flows.digest_flow import run_configured_digest
     from flows.ingest import ingest_flow
     from reewatch.cli import print_summary
     from store.db import connect
@@ -27,8 +27,7 @@ def run_demo(db: Path, fresh: bool, console: Console) -> None:
         with console.status("ingesting the demo site… (first start of Prefect and the model takes a while)"):
             summary = ingest_flow(db=str(db), feeds=[f"{base}/feed.xml"])
     print_summary(summary)
-    digest_dir = db.parent / "digests"
-    results = run_digest(db, digest_dir, [], "relevant", settings.digest.max_items)
+    results = run_configured_digest(settings)
     con = connect(db, read_only=True)
     try:
         rows = con.execute(
