@@ -50,6 +50,7 @@ def _query(ax: Any, points: list[dict[str, Any]]) -> None:
     n = [p["articles"] for p in points]
     ax.plot(n, [p["view_ms"] for p in points], "o-", label="relevant_stories view")
     ax.plot(n, [p["window_first_ms"] for p in points], "s-", label="window filter first")
+    ax.plot(n, [p.get("recent_macro_ms", float("nan")) for p in points], "^-", label="recent_relevant_stories macro")
     ax.axhline(100, color="grey", ls="--", lw=1, label="target 100 ms")
     ax.set_xscale("log")
     ax.set_yscale("log")
