@@ -199,13 +199,14 @@ triage_task = task(name="triage", cache_policy=NO_CACHE, retries=0, timeout_seco
 
 
 def _extract_in_flow(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
-    """Extract as one task, or as chunks spread by a distributed task runner (Dask)."""
+    """Extract as one task in this process, or as chunks submitted to a distributed task
+    runner (Dask), whose workers are other processes (a batch of up to 32 pages is one chunk)."""
     from prefect.context import FlowRunContext
     from prefect.task_runners import ThreadPoolTaskRunner
 
     ctx = FlowRunContext.get()
     runner = ctx.task_runner if ctx else None
-    if runner is None or isinstance(runner, ThreadPoolTaskRunner) or len(pages) <= EXTRACT_CHUNK:
+    if runner is None or isinstance(runner, ThreadPoolTaskRunner) or not pages:
         return extract_task(pages, keep_raw_html)
     futures = extract_task.map(_chunks(pages, EXTRACT_CHUNK), keep_raw_html=unmapped(keep_raw_html))
     chunks: list[list[Article | NoArticle]] = futures.result()
