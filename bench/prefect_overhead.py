@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,8 +61,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--startup", action="store_true", help="also time `reewatch run` start (warm PREFECT_HOME)")
+    ap.add_argument("--keep", action="store_true", help="keep the working directory (databases, site) for inspection")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="reewatch-bench-"))
+    try:
+        measure(work, args)
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(work: Path, args: argparse.Namespace) -> None:
     prefect_env.prepare(work)
 
     from flows.ingest import DIRECT_STAGES, IngestPlan, ingest_flow, run_ingest
