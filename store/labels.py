@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from reewatch.errors import StoreError
 from reewatch.records import LABELS, TopicScore
+from store.rollup import default_topic, refresh_for_articles
 from triage.head import Head
 from triage.profiles import TopicProfile
 
@@ -118,10 +119,17 @@ def with_trained_heads(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfi
     return out
 
 
-def save_scores(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, TopicScore]]) -> None:
-    """Replace the relevance rows of these (article, topic) pairs."""
+def save_scores(
+    con: duckdb.DuckDBPyConnection, rows: list[tuple[str, TopicScore]], *, refresh_rollup: bool = True
+) -> None:
+    """Replace the relevance rows of these (article, topic) pairs, and the story rollup rows of
+    their stories when a default-topic score changed (``refresh_rollup=False``: the caller
+    rebuilds the rollup itself, e.g. once after rescoring everything)."""
     now = datetime.now(UTC)
     con.executemany(
         "INSERT OR REPLACE INTO relevance VALUES (?, ?, ?, ?, ?, ?, ?)",
         [[url, s.topic, s.score, s.label, list(s.reasons), s.model_version, now] for url, s in rows],
     )
+    if refresh_rollup:
+        topic = default_topic(con)
+        refresh_for_articles(con, (url for url, s in rows if s.topic == topic))

@@ -17,6 +17,7 @@ import duckdb
 
 from reewatch.records import Article, NoArticle
 from store.db import transaction
+from store.rollup import rebuild_story_rollup
 
 # Rows read per query while re-extracting (bounded memory for large databases).
 BATCH_ROWS = 128
@@ -87,6 +88,8 @@ def reextract(con: duckdb.DuckDBPyConnection, extract: Extract,
                 _one(con, row, extract, result)
             if on_progress is not None:
                 on_progress(len(rows))
+        if result.changed:
+            rebuild_story_rollup(con)  # headlines, outlets, publication times may have changed
     return result
 
 

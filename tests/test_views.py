@@ -124,7 +124,8 @@ def test_stories_group_members_with_outlets_and_reasons(sample_db: Path) -> None
     assert lic["headline"] == "China tightens rare-earth licences"
     assert lic["first_outlet"] == "Alpha News"
     assert lic["relevance_label"] == "relevant" and lic["reasons"] == ["licence", "rare earth"]
-    assert lic["urls"][0] == "https://alpha.example/licences" and len(lic["urls"]) == 3
+    urls = lic["urls"]
+    assert isinstance(urls, list) and urls[0] == "https://alpha.example/licences" and len(urls) == 3
     assert lic["first_published_at"] == T0 - timedelta(hours=3)
 
 

@@ -86,6 +86,7 @@ def rescore_topics(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile],
     """Re-apply each topic's latest head to every stored article; label counts per topic."""
     from store.db import transaction
     from store.labels import iter_docs, save_scores, with_trained_heads
+    from store.rollup import rebuild_story_rollup
     from triage.relevance import exemplar_state, head_for, score_texts
 
     profiles = with_trained_heads(con, profiles, model)
@@ -97,8 +98,10 @@ def rescore_topics(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile],
             for p in profiles:
                 ex, _ = exemplar_state(p, model)
                 scores = score_texts(p, [(d.title, d.text) for d in docs], vecs, ex, head_for(p, model))
-                save_scores(con, [(d.canonical_url, s) for d, s in zip(docs, scores, strict=True)])
+                rows = [(d.canonical_url, s) for d, s in zip(docs, scores, strict=True)]
+                save_scores(con, rows, refresh_rollup=False)
                 counts[p.name].update(s.label for s in scores)
+        rebuild_story_rollup(con)  # once, in the same transaction (every story may have changed)
     return counts
 
 
