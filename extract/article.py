@@ -5,6 +5,7 @@ The cascade (docs/extraction.md has the measurements behind each step):
   2. parse once; read metadata from the tree (extract.metadata: tags, JSON-LD, htmldate);
   3. trafilatura extracts the main text (comments off, recall-leaning settings);
   4. trafilatura's balanced setting is tried when that text is short against the page's non-link text;
+     paragraphs it missed in look-alike sibling containers of the article are put back (extract.recover);
   5. residual furniture lines are removed (extract.furniture);
   6. too little text left → NoArticle; else the Article with its normalised content hash.
 Nothing in here raises on bad input: every failure becomes a NoArticle with a reason.
@@ -22,7 +23,9 @@ from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
 from extract.furniture import strip_furniture
+from extract.interior import recover_headings
 from extract.metadata import PageMeta, page_meta
+from extract.recover import recover_paragraphs
 from extract.text import content_hash
 from extract.urls import canonicalize_url
 from reewatch.records import Article, NoArticle
@@ -102,15 +105,16 @@ def main_text(tree: HtmlElement, url: str) -> str:
 
     The recall setting first; when it keeps under ``SHORT_RATIO`` of the page's non-link text, the
     balanced setting is tried too and wins when it finds at least ``FALLBACK_GAIN`` times as much
-    (on some layouts the recall setting picks one small block and misses the article body).
+    (on some layouts the recall setting picks one small block and misses the article body).  Then the
+    paragraphs trafilatura missed in containers like the ones it kept are put back (``recover_paragraphs``).
     """
     etree.strip_elements(tree, *DEAD_WEIGHT_TAGS, with_tail=False)
     text = _trafilatura(tree, url, favor_recall=True)
     if is_short(len(text), visible_chars(tree)):
         balanced = _trafilatura(tree, url, favor_recall=False)
         if len(balanced) >= FALLBACK_GAIN * len(text):
-            return balanced
-    return text
+            text = balanced
+    return recover_headings(tree, recover_paragraphs(tree, text))
 
 
 def is_short(text_chars: int, visible: int) -> bool:
@@ -159,7 +163,7 @@ def extract_article(
         if tree is None:
             return NoArticle(url, source, "unparseable HTML")
         meta = page_meta(tree, url, fetched_at)
-        text = strip_furniture(main_text(tree, url), meta.title or title_hint)
+        text = strip_furniture(main_text(tree, url), meta.title or title_hint, meta.headline)
     except Exception as exc:  # lxml/trafilatura raise on some malformed trees
         return NoArticle(url, source, f"extraction failed: {type(exc).__name__}: {exc}")
     if len(text) < MIN_TEXT_CHARS:

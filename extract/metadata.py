@@ -51,6 +51,8 @@ class PageMeta:
     # The tagged published time in the page's own UTC offset (None when htmldate or nothing gave it):
     # its ``.date()`` is the day the page names, which a UTC date can miss by one near midnight.
     published_local: datetime | None = None
+    # The text of the page's first <h1> (the headline as shown; it can differ from og:title).
+    headline: str | None = None
 
 
 def _meta_tags(tree: HtmlElement) -> dict[str, str]:
@@ -156,6 +158,12 @@ def _title(tree: HtmlElement, metas: dict[str, str], ld: dict[str, Any], site_na
     return None
 
 
+def _headline(tree: HtmlElement) -> str | None:
+    h1 = next(tree.iter("h1"), None)
+    text = " ".join(h1.text_content().split()) if h1 is not None else ""
+    return text or None
+
+
 def _lang(tree: HtmlElement, metas: dict[str, str], ld: dict[str, Any]) -> str | None:
     candidates = [tree.get("lang"), tree.get("xml:lang"), metas.get("content-language"), metas.get("og:locale"),
                   metas.get("language"), ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else None]
@@ -234,4 +242,5 @@ def page_meta(tree: HtmlElement, url: str, fetched_at: datetime, *, date_heurist
         published_at=published,
         updated_at=updated,
         published_local=published_local,
+        headline=_headline(tree),
     )
