@@ -2,7 +2,8 @@
 
 DuckDB stays the source of truth: the in-memory index is rebuilt from the
 ``documents`` and ``embeddings`` tables on every load (int8 usearch index, a few
-seconds per 100k articles); MinHash signatures, event keys and content terms are recomputed
+seconds per 100k articles); MinHash signatures, event keys, content terms and statement sentences (for the
+rewrite alignment of triage/align.py) are recomputed
 from the stored title and text.
 
 Vectors are fetched flat (``fetchnumpy``: one float32 array per row, no Python floats) by a
@@ -20,6 +21,7 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
+from triage.align import split_sentences
 from triage.archive import Archive, ArchiveEntry
 from triage.events import event_keys
 from triage.lexical import content_terms
@@ -53,6 +55,7 @@ def _entries(rows: list[tuple[object, ...]]) -> list[ArchiveEntry]:
             first_seen_at=r[5], published_at=r[6], text_len=len(r[8]),  # type: ignore[arg-type]
             signature=signature(f"{r[7]}\n{r[8]}"), event_keys=event_keys(r[7], r[8]),  # type: ignore[arg-type]
             terms=content_terms(r[7], r[8]),  # type: ignore[arg-type]
+            sentences=split_sentences(r[7], r[8]),  # type: ignore[arg-type]
         )
         for r in rows
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reewatch.evaluate.dedup import Item, load_items, run
+from reewatch.evaluate.dedup import CountingEmbedder, Item, load_items, run
 from triage.pipeline import dedup_vectors
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -23,7 +23,8 @@ ECB_TOPICS = 3
 
 
 def _run(kind: str, items: list[Item]):  # type: ignore[no-untyped-def]
-    return run(kind, items, dedup_vectors([it.article for it in items], MODEL))
+    # with the sentence embedder, as `reewatch eval dedup` runs it (the rewrite layer on)
+    return run(kind, items, dedup_vectors([it.article for it in items], MODEL), CountingEmbedder(MODEL))
 
 
 @pytest.mark.skipif(not NEWS.is_file(), reason="../shared/data/news/dev.jsonl absent")
@@ -31,8 +32,8 @@ def test_news_copies_and_stories_floor() -> None:
     kind, items = load_items(NEWS)
     res = _run(kind, items)
     assert res.copies is not None
-    # measured 1.000 / 0.500 / 0.667 (copies), 0.882 stories (docs/dedup.md)
-    assert res.copies.precision >= 0.95 and res.copies.recall >= 0.48 and res.copies.f1 >= 0.64, res.copies
+    # measured 1.000 / 0.571 / 0.727 (copies), 0.882 stories (docs/dedup.md)
+    assert res.copies.precision >= 0.95 and res.copies.recall >= 0.55 and res.copies.f1 >= 0.70, res.copies
     assert res.stories.f1 >= 0.86, res.stories
     # every near-verbatim and lightly edited copy is caught (recall 1.0)
     rows = [json.loads(line) for line in NEWS.read_text(encoding="utf-8").splitlines()]

@@ -44,6 +44,9 @@ class ArchiveEntry:
     signature: Signature | None = None
     event_keys: frozenset[str] = field(default_factory=frozenset)
     terms: TermVector | None = None
+    # Statement sentences of title + text (triage/align.py), for the sentence alignment
+    # of rewrites; empty when not kept (then that evidence is skipped for this entry).
+    sentences: tuple[str, ...] = ()
 
     @property
     def root(self) -> str:

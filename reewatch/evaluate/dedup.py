@@ -20,12 +20,15 @@ from itertools import combinations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
+from numpy.typing import NDArray
 from rich.console import Console
 from rich.table import Table
 
 from extract.text import content_hash
 from extract.urls import canonicalize_url
 from reewatch.records import Article
+from triage.align import SentenceEmbedder
 from triage.archive import Archive
 from triage.dedup import DedupDecision, dedup_batch
 
@@ -144,12 +147,27 @@ def score(kind: str, items: list[Item], decisions: list[DedupDecision]) -> Dedup
     return DedupScores(kind, len(items), copies, stories, tuple(decisions))
 
 
-def run(kind: str, items: list[Item], vecs: object) -> DedupScores:
-    """Dedup the items over an empty archive (the ingest code path) and score them."""
-    import numpy as np
+class CountingEmbedder:
+    """The dedup model's sentence embedder, counting the sentences it embeds."""
 
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+        self.sentences = 0
+        self.calls = 0
+
+    def __call__(self, texts: list[str]) -> NDArray[np.float32]:
+        from triage.embed import embed_texts
+
+        self.sentences += len(texts)
+        self.calls += 1
+        return embed_texts(texts, self.model_name)
+
+
+def run(kind: str, items: list[Item], vecs: object, embed: SentenceEmbedder | None = None) -> DedupScores:
+    """Dedup the items over an empty archive (the ingest code path) and score them;
+    ``embed`` enables the sentence-alignment rewrite layer."""
     v = np.asarray(vecs, dtype=np.float32)
-    decisions = dedup_batch([it.article for it in items], v, Archive(v.shape[1]))
+    decisions = dedup_batch([it.article for it in items], v, Archive(v.shape[1]), embed)
     return score(kind, items, decisions)
 
 
@@ -163,7 +181,8 @@ def main(file: Path, model_name: str, console: Console) -> int:
     t0 = time.perf_counter()
     vecs = dedup_vectors([it.article for it in items], model_name)
     t1 = time.perf_counter()
-    res = run(kind, items, vecs)
+    embedder = CountingEmbedder(model_name)
+    res = run(kind, items, vecs, embedder)
     t2 = time.perf_counter()
     table = Table(title=f"dedup on {file.name} ({kind}, {res.n} items)")
     for col in ("measure", "precision", "recall", "F1"):
@@ -175,6 +194,7 @@ def main(file: Path, model_name: str, console: Console) -> int:
     console.print(
         f"embedding {1000 * (t1 - t0) / max(1, res.n):.1f} ms/article, dedup {1000 * (t2 - t1) / max(1, res.n):.2f} ms/article; "
         f"{sum(d.duplicate_of is not None for d in res.decisions)} copies, "
-        f"{len({d.story_id for d in res.decisions})} stories"
+        f"{len({d.story_id for d in res.decisions})} stories; "
+        f"{embedder.sentences} sentences embedded in {embedder.calls} alignment calls"
     )
     return 0
