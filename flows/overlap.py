@@ -1,0 +1,115 @@
+"""Overlap the waits of an ingest run with its CPU work, without changing what it stores.
+
+* ``Prefetch``: the next batch's pages are fetched in one background thread while the
+  current batch is extracted, triaged and stored (the fetch is async I/O; its thread
+  needs the GIL only to parse responses).  At most ``ahead`` batches wait fetched.
+* ``OrderedWriter``: a batch's commit runs in one background thread while the next batch
+  is extracted and triaged; each commit waits for the previous one, so batches are
+  committed one at a time and in order, as without the overlap (crash safety: a batch is
+  either fully stored or absent, and a kill leaves a prefix of the batches stored).
+
+Extraction stays on the main thread (``IngestPlan.extract_ahead`` moves it into the
+prefetch, in a worker process: flows/extract_pool.py, off by default on 2 cores).
+
+Both run their callables in a copy of the caller's context, so Prefect tasks called from
+them belong to the caller's flow run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Batches fetched ahead of the one being worked on.  One keeps the fetch off the critical
+# path (a 256-page loopback batch fetches in ~1 s against ~20 s of extract + triage,
+# bench/e2e.py) and bounds the pages held in memory to two batches.
+FETCH_AHEAD = 1
+
+
+def _in_context(fn: Callable[..., R]) -> Callable[..., R]:
+    ctx = contextvars.copy_context()
+
+    def run(*args: object) -> R:
+        return ctx.run(fn, *args)
+
+    return run
+
+
+class Prefetch(Generic[T, R]):
+    """``fn`` over ``items`` in one background thread; iterate the results in order.
+
+    Use as a context manager: entering starts the first item; leaving early cancels items
+    not yet started and waits for the one in flight (a fetch never outlives its run)."""
+
+    def __init__(self, fn: Callable[[T], R], items: Iterable[T], ahead: int = FETCH_AHEAD) -> None:
+        self._fn = _in_context(fn)
+        self._items = iter(items)
+        self._ahead = max(0, ahead)
+        self._pending: deque[Future[R]] = deque()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reewatch-prefetch")
+        self.started = 0
+
+    def _submit_next(self) -> bool:
+        for item in self._items:
+            self._pending.append(self._pool.submit(self._fn, item))
+            self.started += 1
+            return True
+        return False
+
+    def __iter__(self) -> Iterator[R]:
+        if not self.started:
+            self._submit_next()
+        while self._pending:
+            fut = self._pending.popleft()
+            while len(self._pending) < self._ahead and self._submit_next():
+                pass
+            yield fut.result()
+            if not self._pending:
+                self._submit_next()
+
+    def __enter__(self) -> Prefetch[T, R]:
+        self._submit_next()  # the first item starts now, before the caller iterates
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class OrderedWriter:
+    """Run write jobs one at a time, in submission order, in one background thread.
+
+    ``submit`` first waits for the previous job (re-raising its error), so at most one
+    write is in flight and a failed write stops the run before the next is started;
+    ``drain`` waits for the last one."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reewatch-writer")
+        self._last: Future[object] | None = None
+        self.written = 0
+
+    def submit(self, fn: Callable[[], object]) -> None:
+        self.drain()
+        self._last = self._pool.submit(_in_context(fn))
+
+    def drain(self) -> None:
+        last, self._last = self._last, None
+        if last is not None:
+            last.result()
+            self.written += 1
+
+    def __enter__(self) -> OrderedWriter:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if et is None:
+                self.drain()
+        finally:
+            self._pool.shutdown(wait=True)

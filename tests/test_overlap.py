@@ -1,0 +1,150 @@
+"""The overlapped ingest (fetch ahead, commit behind) stores what the strictly sequential
+one stores, and a run with nothing new loads neither the archive nor the model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.extract_pool import worker_batches
+from flows.ingest import DIRECT_STAGES, IngestPlan, run_ingest
+from flows.overlap import OrderedWriter, Prefetch
+from reewatch.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SNAPSHOT = {
+    "documents": "SELECT canonical_url, url, title, text, content_hash, duplicate_of, story_id FROM documents ORDER BY 1",
+    "relevance": "SELECT canonical_url, topic, round(score, 6), label, reasons FROM relevance ORDER BY ALL",
+    "embeddings": "SELECT canonical_url, model, [round(x, 5) for x in vector] FROM embeddings ORDER BY ALL",
+    "seen_urls": "SELECT url, canonical_url, source, outcome, reason FROM seen_urls ORDER BY url",
+    "sources": "SELECT name, url, etag, last_modified, consecutive_failures FROM sources ORDER BY name",
+}
+NOOP_RUNNER = """
+import json, sys
+from pathlib import Path
+from flows.ingest import DIRECT_STAGES, IngestPlan, archive_loads, run_ingest
+from reewatch.settings import load_settings
+from triage.embed import model_loads
+plan = IngestPlan.from_settings(load_settings(db=Path(sys.argv[1])), [sys.argv[2]])
+s = run_ingest(plan, stages=DIRECT_STAGES)
+print(json.dumps({"stored": s.stored, "not_modified": sum(r.not_modified for r in s.sources),
+                  "archive_loads": archive_loads(), "model_loads": model_loads(),
+                  "sentence_transformers": "sentence_transformers" in sys.modules}))
+"""
+
+
+def _snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {name: con.execute(sql).fetchall() for name, sql in SNAPSHOT.items()}
+    finally:
+        con.close()
+
+
+def test_prefetch_runs_one_item_ahead_and_keeps_order() -> None:
+    started: dict[int, float] = {}
+
+    def work(i: int) -> int:
+        started[i] = time.perf_counter()
+        time.sleep(0.05)
+        return i * 10
+
+    done: dict[int, float] = {}
+    with Prefetch(work, range(4), ahead=1) as it:
+        time.sleep(0.1)  # e.g. loading the model
+        assert list(started) == [0], "entering starts the first item, before iterating"
+        out = []
+        for r in it:
+            time.sleep(0.2)  # the consumer's CPU work on item r // 10
+            done[r // 10] = time.perf_counter()
+            out.append(r)
+    assert out == [0, 10, 20, 30]
+    assert all(started[i + 1] < done[i] for i in range(3)), "the next item is fetched while this one is worked on"
+    assert all(started[i + 2] > done[i] for i in range(2)), "never more than one item ahead"
+
+
+def test_prefetch_without_ahead_is_sequential() -> None:
+    events: list[str] = []
+
+    def fetch(i: int) -> int:
+        events.append(f"fetch {i}")
+        return i
+
+    with Prefetch(fetch, range(3), ahead=0) as it:
+        for i in it:
+            events.append(f"work {i}")
+    assert events == ["fetch 0", "work 0", "fetch 1", "work 1", "fetch 2", "work 2"]
+
+
+def test_ordered_writer_commits_in_order_and_stops_at_a_failure() -> None:
+    log: list[int] = []
+    lock = threading.Lock()
+
+    def job(i: int, delay: float) -> None:
+        with lock:
+            assert not log or log[-1] == i - 1, "one write at a time, in order"
+        time.sleep(delay)
+        log.append(i)
+
+    with OrderedWriter() as w:
+        for i, delay in enumerate((0.1, 0.0, 0.05)):
+            w.submit(lambda i=i, d=delay: job(i, d))  # type: ignore[misc]
+    assert log == [0, 1, 2] and w.written == 3
+
+    def fail() -> None:
+        raise RuntimeError("disk full")
+
+    w2 = OrderedWriter()
+    w2.submit(fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        w2.submit(lambda: log.append(99))
+    assert 99 not in log, "nothing is written after a failed write"
+    w2.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+def test_overlapped_ingest_stores_the_same_as_sequential(demo_site: str, tmp_path: Path) -> None:
+    feed = f"{demo_site}/feed.xml"
+    plans = {
+        mode: IngestPlan.from_settings(load_settings(db=tmp_path / f"{mode}.duckdb", batch_size=2), [feed])
+        for mode in ("overlap", "sequential")
+    }
+    plans["sequential"] = dataclasses.replace(plans["sequential"], overlap=False)
+    plans["ahead"] = dataclasses.replace(plans["overlap"], db=tmp_path / "ahead.duckdb", extract_ahead=True)
+    before = worker_batches()
+    summaries = {mode: run_ingest(plan, stages=DIRECT_STAGES) for mode, plan in plans.items()}
+    assert worker_batches() - before == 5, "extract_ahead: each batch of 2 (9 pages) extracted in the worker process"
+    assert summaries["overlap"].stored == summaries["sequential"].stored == summaries["ahead"].stored == 9
+    assert summaries["overlap"].copies == summaries["sequential"].copies == summaries["ahead"].copies >= 1
+    ref = _snapshot(plans["sequential"].db)
+    for mode in ("overlap", "ahead"):
+        got = _snapshot(plans[mode].db)
+        for table in SNAPSHOT:
+            assert got[table] == ref[table], (mode, table)
+
+
+@pytest.mark.slow
+def test_noop_run_stores_nothing_and_loads_no_model(demo_site: str, tmp_path: Path) -> None:
+    db = tmp_path / "noop.duckdb"
+    feed = f"{demo_site}/feed.xml"
+    first = run_ingest(IngestPlan.from_settings(load_settings(db=db), [feed]), stages=DIRECT_STAGES)
+    assert first.stored == 9
+    proc = subprocess.run([sys.executable, "-c", NOOP_RUNNER, str(db), feed], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["stored"] == 0
+    assert got == {**got, "archive_loads": 0, "model_loads": 0, "sentence_transformers": False}
+    # The same runner on a fresh database does load them (the counters can tell).
+    proc = subprocess.run([sys.executable, "-c", NOOP_RUNNER, str(tmp_path / "fresh.duckdb"), feed], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)
+    fresh = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert fresh["stored"] == 9 and fresh["archive_loads"] == 1 and fresh["model_loads"] >= 1
