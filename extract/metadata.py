@@ -207,6 +207,13 @@ def _dates(tree: HtmlElement, metas: dict[str, str], ld: dict[str, Any], fetched
     return published, updated, local
 
 
+# Try htmldate without its extensive search first.  `reewatch eval extraction
+# ../shared/data/extraction`, same machine, one after the other (2026-11-22): wcxb-dev dates
+# found / same day 99.8 % / 85.8 % either way (the extensive-only path found the same dates),
+# CPU ms/page median 30.9 fast-first vs 37.6 extensive-only; ScrapingHub 16.6 vs 17.8.
+FAST_DATES_FIRST = True
+
+
 def _without_updated_tags(tree: HtmlElement) -> HtmlElement:
     copy = deepcopy(tree)
     for el in list(copy.iter("meta")):
@@ -217,8 +224,18 @@ def _without_updated_tags(tree: HtmlElement) -> HtmlElement:
 
 
 def _htmldate(tree: HtmlElement, fetched_at: datetime) -> datetime | None:
+    """htmldate's fast rules first; its extensive search (dateparser on free text, ~0.2 s a
+    call) only when they find nothing (see FAST_DATES_FIRST)."""
+    if FAST_DATES_FIRST:
+        fast = _find_date(tree, fetched_at, extensive=False)
+        if fast is not None:
+            return fast
+    return _find_date(tree, fetched_at, extensive=True)
+
+
+def _find_date(tree: HtmlElement, fetched_at: datetime, *, extensive: bool) -> datetime | None:
     try:
-        found = find_date(tree, original_date=True, extensive_search=True, outputformat="%Y-%m-%d",
+        found = find_date(tree, original_date=True, extensive_search=extensive, outputformat="%Y-%m-%d",
                           min_date=EARLIEST.replace(tzinfo=None),
                           max_date=(to_utc(fetched_at) + CLOCK_SKEW).replace(tzinfo=None))
     except Exception:  # htmldate raises on some malformed trees; a date is optional
