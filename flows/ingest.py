@@ -120,7 +120,7 @@ class IngestPlan:
         return cls(
             db=s.db, sources=sources, http=http, model=s.model, default_topic=s.default_topic,
             topics_dir=s.topics_dir, keep_raw_html=s.keep_raw_html, batch_size=s.batch_size,
-            max_links_per_source=f.max_links_per_source,
+            max_links_per_source=f.max_links_per_source, extract_ahead=s.extract_ahead,
         )
 
 
@@ -169,10 +169,6 @@ def _fetch_pages(plan: IngestPlan, links: list[Link], state: RunState) -> list[t
     return run_sync(go())
 
 
-def _extract(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
-    return extract_pages(pages, keep_raw_html)
-
-
 def _triage(articles: list[Article], archive: Archive, profiles: list[TopicProfile], model: str) -> list[TriagedArticle]:
     return triage_batch(articles, archive, profiles, model)
 
@@ -185,7 +181,7 @@ fetch_pages_task = task(
     name="fetch-pages", cache_policy=NO_CACHE, retries=IO_RETRIES,
     retry_delay_seconds=IO_RETRY_DELAY_S,  # FETCH_PAGES_TIMEOUT_S is enforced inside (asyncio.wait_for):
 )(_fetch_pages)  # the batch is fetched from a prefetch thread, where Prefect's timeout cannot interrupt
-extract_task = task(name="extract", cache_policy=NO_CACHE, retries=0, timeout_seconds=EXTRACT_TIMEOUT_S)(_extract)
+extract_task = task(name="extract", cache_policy=NO_CACHE, retries=0, timeout_seconds=EXTRACT_TIMEOUT_S)(extract_pages)
 triage_task = task(name="triage", cache_policy=NO_CACHE, retries=0, timeout_seconds=TRIAGE_TIMEOUT_S)(_triage)
 
 
@@ -216,7 +212,7 @@ class Stages:
     triage: Callable[[list[Article], Archive, list[TopicProfile], str], list[TriagedArticle]]
 
 
-DIRECT_STAGES = Stages(_read_sources, _fetch_pages, _extract, _triage)
+DIRECT_STAGES = Stages(_read_sources, _fetch_pages, extract_pages, _triage)
 PREFECT_STAGES = Stages(read_sources_task, fetch_pages_task, _extract_in_flow, triage_task)
 
 

@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     topics_dir: Path | None = None
     keep_raw_html: bool = True
     batch_size: int = 256
+    # Extract the next batch in a worker process while this one is triaged (flows/extract_pool.py).
+    # Off by default: it loses on 2 cores (docs/benchmarks.md); for hosts with cores to spare.
+    extract_ahead: bool = False
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     sources: list[SourceSettings] = Field(default_factory=list)

@@ -17,9 +17,9 @@ import duckdb
 
 from reewatch.records import LABELS, RelevanceLabel, StoryDigestItem, StoryOutlet
 from store.db import transaction
+from store.rollup import default_topic
 
 LABEL_ORDER = {"relevant": 2, "adjacent": 1, "irrelevant": 0}
-DEFAULT_TOPIC = "rare-earth-trade"
 # Longest lead text kept per story (the summary uses its first 2–3 sentences).
 LEAD_CHARS = 2000
 
@@ -42,8 +42,7 @@ def _labels(min_label: str) -> list[str]:
 def _topics(con: duckdb.DuckDBPyConnection, topics: tuple[str, ...]) -> list[str]:
     if topics:
         return list(topics)
-    row = con.execute("SELECT value FROM meta WHERE key = 'default_topic'").fetchone()
-    return [row[0] if row and row[0] else DEFAULT_TOPIC]
+    return [default_topic(con)]
 
 
 _STORY_SQL = """
