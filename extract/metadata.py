@@ -19,7 +19,11 @@ from urllib.parse import urljoin, urlsplit
 from htmldate import find_date
 from lxml.html import HtmlElement
 
+from extract.datelang import install as install_date_languages
+from extract.datelang import page_languages
 from extract.dates import CLOCK_SKEW, EARLIEST, first_plausible, parse_datetime, parse_local, plausible, to_utc
+
+install_date_languages()
 
 PUBLISHED_KEYS = (
     "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
@@ -184,7 +188,7 @@ def _first_tagged(values: list[str | None], fetched_at: datetime) -> datetime | 
 
 
 def _dates(tree: HtmlElement, metas: dict[str, str], ld: dict[str, Any], fetched_at: datetime,
-           *, heuristics: bool) -> tuple[datetime | None, datetime | None, datetime | None]:
+           *, heuristics: bool, lang: str | None = None) -> tuple[datetime | None, datetime | None, datetime | None]:
     """(published UTC, updated UTC, published in the page's offset).
 
     Priority (measured on the 656 dated wcxb-dev pages): the published tag, then htmldate.  Where the
@@ -198,10 +202,12 @@ def _dates(tree: HtmlElement, metas: dict[str, str], ld: dict[str, Any], fetched
     updated = first_plausible([parse_datetime(v) for v in [metas.get(k) for k in UPDATED_KEYS] + [ld_mod]],
                               fetched_at)
     if published is None and heuristics:
-        published = first_plausible([_htmldate(tree, fetched_at)], fetched_at)
-        if published is not None and updated is not None and published.date() == updated.date():
-            # htmldate read the "modified" tag; look again without it for the page's own date.
-            published = first_plausible([_htmldate(_without_updated_tags(tree), fetched_at)], fetched_at) or published
+        with page_languages(lang):  # free-text dates are parsed in the page's language and English
+            published = first_plausible([_htmldate(tree, fetched_at)], fetched_at)
+            if published is not None and updated is not None and published.date() == updated.date():
+                # htmldate read the "modified" tag; look again without it for the page's own date.
+                published = first_plausible([_htmldate(_without_updated_tags(tree), fetched_at)],
+                                            fetched_at) or published
     if published and updated and updated < published:
         updated = None
     return published, updated, local
@@ -249,12 +255,13 @@ def page_meta(tree: HtmlElement, url: str, fetched_at: datetime, *, date_heurist
     ld = _jsonld(tree)
     site_name = metas.get("og:site_name") or metas.get("application-name") or None
     author = next((a for a in (_person(metas.get(k)) for k in AUTHOR_KEYS) if a), None) or _person(ld.get("author"))
-    published, updated, published_local = _dates(tree, metas, ld, fetched_at, heuristics=date_heuristics)
+    lang = _lang(tree, metas, ld)
+    published, updated, published_local = _dates(tree, metas, ld, fetched_at, heuristics=date_heuristics, lang=lang)
     return PageMeta(
         title=_title(tree, metas, ld, site_name),
         author=author,
         site_name=site_name,
-        lang=_lang(tree, metas, ld),
+        lang=lang,
         canonical_url=_canonical(tree, metas, url),
         published_at=published,
         updated_at=updated,

@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from flows.extract_pool import article_url, extract_in_worker, warm_up
+from flows.extract_pool import article_url, extract_in_worker, model_threads_beside_workers, warm_up
 from flows.overlap import FETCH_AHEAD, OrderedWriter, Prefetch
 from reewatch.records import Article, FetchAttempt, Link, NoArticle, Page, TriagedArticle
 from store import articles as store_articles
 from store.archive import load_archive
 from store.labels import with_trained_heads
 from triage.archive import Archive
+from triage.embed import model_threads
 from triage.pipeline import prepare
 from triage.relevance import TopicProfile, load_profiles
 
@@ -99,7 +100,8 @@ class BatchWork:
             return fetched, extract_in_worker(_pages(fetched), plan.keep_raw_html) if ahead_extract else None
 
         ahead = FETCH_AHEAD if plan.overlap else 0
-        with Prefetch(fetch, batches, ahead) as fetched_batches, OrderedWriter() as writer:
+        threads = model_threads_beside_workers() if ahead_extract else None
+        with model_threads(threads), Prefetch(fetch, batches, ahead) as fetched_batches, OrderedWriter() as writer:
             if plan.overlap:  # while the first batch is fetched
                 prepare(profiles, plan.model)
             for fetched, extracted in fetched_batches:

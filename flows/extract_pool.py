@@ -18,6 +18,7 @@ is extracted in this process instead: extraction results never depend on where i
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +38,11 @@ _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _fallbacks = 0
 _in_worker = 0
+
+
+def model_threads_beside_workers() -> int:
+    """Threads left for the model's matrix products while the extraction worker runs."""
+    return max(1, (os.cpu_count() or 1) - EXTRACT_WORKERS)
 
 
 def _warm() -> bool:
