@@ -112,6 +112,21 @@ class TopicScore:
 
 
 @dataclass(frozen=True, slots=True)
+class DedupFeatures:
+    """What dedup computed from an article's title and text, in storable form (triage/features.py):
+    MinHash signature (128 little-endian uint16) and shingle count, content-term hashes (uint32)
+    and counts (uint16), event keys, statement sentences; ``version`` names the code that made them."""
+
+    version: int
+    minhash: bytes
+    shingles: int
+    term_hashes: bytes
+    term_counts: bytes
+    event_keys: tuple[str, ...]
+    sentences: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TriagedArticle:
     """An article after dedup, story clustering and relevance scoring."""
 
@@ -120,6 +135,8 @@ class TriagedArticle:
     duplicate_of: str | None
     story_id: str
     scores: tuple[TopicScore, ...] = field(default_factory=tuple)
+    # Stored beside the article so the next runs load them instead of recomputing (None: computed at load).
+    features: DedupFeatures | None = None
 
     def score_for(self, topic: str) -> TopicScore | None:
         return next((s for s in self.scores if s.topic == topic), None)

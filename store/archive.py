@@ -2,9 +2,11 @@
 
 DuckDB stays the source of truth: the in-memory index is rebuilt from the
 ``documents`` and ``embeddings`` tables on every load (int8 usearch index, a few
-seconds per 100k articles); MinHash signatures, event keys, content terms and statement sentences (for the
-rewrite alignment of triage/align.py) are recomputed
-from the stored title and text.
+seconds per 100k articles); MinHash signatures, event keys, content terms and statement
+sentences (for the rewrite alignment of triage/align.py) are read from ``dedup_features``
+(stored when each article was decided, triage/features.py).  Articles without a row of the
+current ``FEATURES_VERSION`` (stored before migration 009, imported, re-extracted) have them
+computed from the stored title and text, and stored for the next load.
 
 Vectors are fetched flat (``fetchnumpy``: one float32 array per row, no Python floats) by a
 second query in the same order as the article rows (checked by canonical URL; on a mismatch
@@ -21,24 +23,29 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-from triage.align import split_sentences
+from reewatch.records import DedupFeatures
+from store.articles import save_features
 from triage.archive import Archive, ArchiveEntry
-from triage.events import event_keys
-from triage.lexical import content_terms
-from triage.minhash import signature
+from triage.features import FEATURES_VERSION, Features, article_features, pack, unpack
 
 # Rows turned into entries and indexed per step (bounds the Python-side staging).
 LOAD_CHUNK = 10_000
 
 _FROM = """
     FROM documents d JOIN embeddings e ON e.canonical_url = d.canonical_url AND e.model = $model
+    LEFT JOIN dedup_features f ON f.canonical_url = d.canonical_url AND f.version = $version
     WHERE $since IS NULL OR d.first_seen_at >= $since
     ORDER BY d.first_seen_at, d.canonical_url
 """
+# Title and text travel only for articles whose features must be computed (none stored, or of
+# another FEATURES_VERSION); the others bring their stored features.
 _ROW_COLS = ("SELECT d.url, d.canonical_url, d.content_hash, d.story_id, d.duplicate_of, d.first_seen_at, "
-             "d.published_at, d.title, d.text")
+             "d.published_at, length(d.text), "
+             "CASE WHEN f.version IS NULL THEN d.title END, CASE WHEN f.version IS NULL THEN d.text END, "
+             "f.version, f.minhash, f.shingles, f.term_hashes, f.term_counts, f.event_keys, f.sentences")
 _ROWS_SQL = _ROW_COLS + _FROM
 _ROWS_WITH_VECTORS_SQL = _ROW_COLS + ", e.vector" + _FROM
+_VECTOR_COL = 17
 _VECTORS_SQL = "SELECT d.canonical_url, e.vector" + _FROM
 
 
@@ -48,23 +55,47 @@ def _vectors(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> tuple
     return list(got["vector"]), [str(u) for u in got["canonical_url"]]
 
 
-def _entries(rows: list[tuple[object, ...]]) -> list[ArchiveEntry]:
-    return [
-        ArchiveEntry(
+def _features(r: tuple[object, ...], computed: list[tuple[str, DedupFeatures]]) -> Features:
+    if r[10] is not None:
+        stored = unpack(DedupFeatures(
+            int(r[10]), bytes(r[11]), int(r[12]), bytes(r[13]), bytes(r[14]),  # type: ignore[arg-type, call-overload]
+            tuple(r[15]), tuple(r[16]),  # type: ignore[arg-type]
+        ))
+        if stored is not None:
+            return stored
+    f = article_features(str(r[8] or ""), str(r[9] or ""))
+    computed.append((str(r[1]), pack(f)))
+    return f
+
+
+def _entries(rows: list[tuple[object, ...]], computed: list[tuple[str, DedupFeatures]]) -> list[ArchiveEntry]:
+    out: list[ArchiveEntry] = []
+    for r in rows:
+        f = _features(r, computed)
+        out.append(ArchiveEntry(
             url=r[0], canonical_url=r[1], content_hash=r[2], story_id=r[3], duplicate_of=r[4],  # type: ignore[arg-type]
-            first_seen_at=r[5], published_at=r[6], text_len=len(r[8]),  # type: ignore[arg-type]
-            signature=signature(f"{r[7]}\n{r[8]}"), event_keys=event_keys(r[7], r[8]),  # type: ignore[arg-type]
-            terms=content_terms(r[7], r[8]),  # type: ignore[arg-type]
-            sentences=split_sentences(r[7], r[8]),  # type: ignore[arg-type]
-        )
-        for r in rows
-    ]
+            first_seen_at=r[5], published_at=r[6], text_len=int(r[7]),  # type: ignore[arg-type, call-overload]
+            signature=f.sig, event_keys=f.keys, terms=f.terms, sentences=f.sentences,
+        ))
+    return out
 
 
-def load_archive(con: duckdb.DuckDBPyConnection, model: str, since: datetime | None = None) -> Archive:
+def load_archive(con: duckdb.DuckDBPyConnection, model: str, since: datetime | None = None, *,
+                 write_back: bool = True) -> Archive:
     """Stored articles (first seen at or after ``since``) with their embeddings for ``model``,
-    oldest first so that re-loading gives the same archive."""
-    params: dict[str, object] = {"model": model, "since": since}
+    oldest first so that re-loading gives the same archive.  Features that had to be computed
+    (none stored, or of an older version) are stored for the next load unless ``write_back`` is
+    False (a read-only connection)."""
+    params: dict[str, object] = {"model": model, "since": since, "version": FEATURES_VERSION}
+    computed: list[tuple[str, DedupFeatures]] = []
+    archive = _load(con, params, computed)
+    if write_back:
+        save_features(con, computed)
+    return archive
+
+
+def _load(con: duckdb.DuckDBPyConnection, params: dict[str, object],
+          computed: list[tuple[str, DedupFeatures]]) -> Archive:
     vecs, urls = _vectors(con, params)
     cur = con.execute(_ROWS_SQL, params)
     archive: Archive | None = None
@@ -72,23 +103,26 @@ def load_archive(con: duckdb.DuckDBPyConnection, model: str, since: datetime | N
     while rows := cur.fetchmany(LOAD_CHUNK):
         if urls[done:done + len(rows)] != [r[1] for r in rows]:
             # a write between the two queries (another connection of this process): load row by row
-            return _load_with_row_vectors(con, params)
+            computed.clear()
+            return _load_with_row_vectors(con, params, computed)
         chunk = np.stack(vecs[done:done + len(rows)]).astype(np.float32, copy=False)
         if archive is None:
             archive = Archive(chunk.shape[1])
-        archive.add_many(_entries(rows), chunk)
+        archive.add_many(_entries(rows, computed), chunk)
         done += len(rows)
     if done != len(urls):
-        return _load_with_row_vectors(con, params)
+        computed.clear()
+        return _load_with_row_vectors(con, params, computed)
     return archive if archive is not None else Archive()
 
 
-def _load_with_row_vectors(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> Archive:
+def _load_with_row_vectors(con: duckdb.DuckDBPyConnection, params: dict[str, object],
+                           computed: list[tuple[str, DedupFeatures]]) -> Archive:
     """The one-query load (vectors as Python lists, ~0.1 ms more per row): consistent by construction."""
     cur = con.execute(_ROWS_WITH_VECTORS_SQL, params)
     archive: Archive | None = None
     while rows := cur.fetchmany(LOAD_CHUNK):
         if archive is None:
-            archive = Archive(len(rows[0][9]))
-        archive.add_many(_entries(rows), np.asarray([r[9] for r in rows], dtype=np.float32))
+            archive = Archive(len(rows[0][_VECTOR_COL]))
+        archive.add_many(_entries(rows, computed), np.asarray([r[_VECTOR_COL] for r in rows], dtype=np.float32))
     return archive if archive is not None else Archive()

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from reewatch.records import FetchAttempt, NoArticle, TriagedArticle
+from reewatch.records import DedupFeatures, FetchAttempt, NoArticle, TriagedArticle
 from store.db import transaction
 from store.rollup import default_topic, rebuild_story_rollup, refresh_story_rollup
 
@@ -44,6 +44,10 @@ _EMBEDDING_COLUMNS = (("canonical_url", "VARCHAR"), ("model", "VARCHAR"), ("vect
 _RELEVANCE_COLUMNS = (
     ("canonical_url", "VARCHAR"), ("topic", "VARCHAR"), ("score", "DOUBLE"), ("label", "VARCHAR"),
     ("reasons", "VARCHAR[]"), ("model_version", "VARCHAR"), ("scored_at", "TIMESTAMPTZ"),
+)
+_FEATURE_COLUMNS = (
+    ("canonical_url", "VARCHAR"), ("version", "INTEGER"), ("minhash", "BLOB"), ("shingles", "INTEGER"),
+    ("term_hashes", "BLOB"), ("term_counts", "BLOB"), ("event_keys", "VARCHAR[]"), ("sentences", "VARCHAR[]"),
 )
 _SEEN_COLUMNS = (
     ("url", "VARCHAR"), ("canonical_url", "VARCHAR"), ("source", "VARCHAR"), ("outcome", "VARCHAR"),
@@ -111,6 +115,7 @@ def save_batch(
     docs: list[tuple[Any, ...]] = []
     embs: list[tuple[Any, ...]] = []
     rels: list[tuple[Any, ...]] = []
+    feats: list[tuple[Any, ...]] = []
     seen: list[tuple[Any, ...]] = []
     for t in triaged:
         a = t.article
@@ -118,6 +123,8 @@ def save_batch(
         docs.append((a.canonical_url, a.url, a.title, a.text, a.site, a.site_name, a.lang, a.author, a.published_at,
                      a.updated_at, a.first_seen_at, a.source, a.content_hash, t.duplicate_of, t.story_id, raw))
         embs.append((a.canonical_url, model, list(t.embedding)))
+        if t.features is not None:
+            feats.append(feature_row(a.canonical_url, t.features))
         rels += [(a.canonical_url, s.topic, s.score, s.label, list(s.reasons), s.model_version, now) for s in t.scores]
         seen.append((a.url, a.canonical_url, a.source, "article", None, a.first_seen_at))
     seen += [(n.url, canonicalize_url(n.url), n.source, "no_article", n.reason, now) for n in no_articles]
@@ -126,10 +133,26 @@ def save_batch(
         insert_rows(con, "documents", _DOCUMENT_COLUMNS, docs, key_len=1)
         insert_rows(con, "embeddings", _EMBEDDING_COLUMNS, embs, key_len=2)
         insert_rows(con, "relevance", _RELEVANCE_COLUMNS, rels, key_len=2)
+        insert_rows(con, "dedup_features", _FEATURE_COLUMNS, feats, key_len=1)
         insert_rows(con, "seen_urls", _SEEN_COLUMNS, seen, key_len=1)
         record_fetches(con, attempts, run_id)
         refresh_story_rollup(con, (t.story_id for t in triaged))
         return _count(con) - before
+
+
+def feature_row(canonical_url: str, f: DedupFeatures) -> tuple[Any, ...]:
+    return (canonical_url, f.version, f.minhash, f.shingles, f.term_hashes, f.term_counts, list(f.event_keys),
+            list(f.sentences))
+
+
+def save_features(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, DedupFeatures]]) -> None:
+    """Store (or replace) dedup features computed at archive load for articles that had none or old ones."""
+    if not rows:
+        return
+    with transaction(con):
+        con.execute("DELETE FROM dedup_features WHERE canonical_url IN (SELECT unnest($1::VARCHAR[]))",
+                    [[u for u, _ in rows]])
+        insert_rows(con, "dedup_features", _FEATURE_COLUMNS, [feature_row(u, f) for u, f in rows], key_len=1)
 
 
 def record_fetches(con: duckdb.DuckDBPyConnection, attempts: list[FetchAttempt], run_id: str) -> None:

@@ -115,4 +115,6 @@ def _one(con: duckdb.DuckDBPyConnection, row: tuple[object, ...], extract: Extra
         return
     sets = ", ".join(f"{c} = ?" for c in UPDATED_COLUMNS)
     con.execute(f"UPDATE documents SET {sets} WHERE canonical_url = ?", [*new, page_fields[0]])
+    # dedup's features were computed from the old text: the next archive load recomputes them
+    con.execute("DELETE FROM dedup_features WHERE canonical_url = ?", [page_fields[0]])
     result.changed += 1

@@ -17,18 +17,18 @@ A copy points at the original of what it copies and joins that article's story.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
 
-from reewatch.records import Article
-from triage.align import SentenceEmbedder, SentenceVectors, monotone_alignment, split_sentences
+from reewatch.records import Article, DedupFeatures
+from triage.align import SentenceEmbedder, SentenceVectors, monotone_alignment
 from triage.archive import Archive, ArchiveEntry
-from triage.events import event_keys
-from triage.lexical import TermVector, content_terms, tfidf_cosine
-from triage.minhash import Signature, containment, signature
+from triage.features import article_features, pack
+from triage.lexical import TermVector, tfidf_cosine
+from triage.minhash import Signature, containment
 from triage.stories import best_story
 
 # Estimated (MinHash) 5-gram containment above which a neighbour is the same article.
@@ -75,6 +75,8 @@ class DedupDecision:
     duplicate_of: str | None
     story_id: str
     reason: str
+    # The features the decision was made with (stored beside the article; not part of the decision).
+    features: DedupFeatures | None = field(default=None, compare=False)
 
 
 def new_story_id(canonical_url: str) -> str:
@@ -216,12 +218,9 @@ def dedup_batch(
     out: dict[int, DedupDecision] = {}
     for i in decision_order(articles):
         art, vec = articles[i], vecs[i]
-        sig = signature(f"{art.title}\n{art.text}")
-        keys = event_keys(art.title, art.text)
-        terms = content_terms(art.title, art.text)
-        sentences = split_sentences(art.title, art.text)
-        d = decide(art, vec, archive, sig, keys, terms, sentences, sents)
+        f = article_features(art.title, art.text)
+        d = decide(art, vec, archive, f.sig, f.keys, f.terms, f.sentences, sents)
         if d.reason != "already stored":
-            archive.add(entry_for(art, d, sig, keys, terms, sentences), vec)
-        out[i] = d
+            archive.add(entry_for(art, d, f.sig, f.keys, f.terms, f.sentences), vec)
+        out[i] = replace(d, features=pack(f))
     return [out[i] for i in range(len(articles))]

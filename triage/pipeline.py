@@ -42,6 +42,7 @@ def triage_batch(
             duplicate_of=d.duplicate_of,
             story_id=d.story_id,
             scores=s,
+            features=d.features,
         )
         for a, v, d, s in zip(articles, vecs, decisions, scores, strict=True)
     ]
