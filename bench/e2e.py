@@ -158,6 +158,8 @@ SELECT d.canonical_url || '?copy=' || k, d.url || '?copy=' || k, d.title, d.text
        NULL, d.story_id || '-' || k, NULL
 FROM src.documents d, range($copies) t(k);
 INSERT INTO embeddings SELECT e.canonical_url || '?copy=' || k, e.model, e.vector FROM src.embeddings e, range($copies) t(k);
+INSERT INTO dedup_features SELECT f.canonical_url || '?copy=' || k, f.* EXCLUDE (canonical_url)
+FROM src.dedup_features f, range($copies) t(k);
 """
 
 

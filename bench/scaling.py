@@ -178,6 +178,11 @@ def dedup_point(workdir: Path, n: int, articles: list[Any], vecs: Any) -> dict[s
     con = connect(db)
     try:
         fill(con, n, with_vectors=True)
+        # The first load computes every row's dedup features (the synthetic rows have none) and
+        # stores them; the second is what each later run pays (features read back).
+        t = time.perf_counter()
+        load_archive(con, MODEL)
+        first_s = time.perf_counter() - t
         t = time.perf_counter()
         archive = load_archive(con, MODEL)
         load_s = time.perf_counter() - t
@@ -187,7 +192,8 @@ def dedup_point(workdir: Path, n: int, articles: list[Any], vecs: Any) -> dict[s
     t = time.perf_counter()
     dedup_batch(articles, vecs, archive)
     per = (time.perf_counter() - t) / max(1, len(articles))
-    return {"articles": n, "load_archive_s": round(load_s, 2), "load_ms_per_stored": round(1000 * load_s / n, 3),
+    return {"articles": n, "first_load_s": round(first_s, 2), "load_archive_s": round(load_s, 2),
+            "load_ms_per_stored": round(1000 * load_s / n, 3),
             "dedup_ms_per_article": round(1000 * per, 3), "queries": len(articles)}
 
 
