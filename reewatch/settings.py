@@ -136,7 +136,11 @@ class Settings(BaseSettings):
     default_topic: str = "rare-earth-trade"
     topics_dir: Path | None = None
     keep_raw_html: bool = True
-    batch_size: int = 256
+    # Pages fetched, extracted, triaged and committed together.  Up to three batches are in memory
+    # at once (one fetched ahead, one triaged, one being committed): at 128 the 10k-stored bench
+    # ingest peaked at 1.60 GB against 1.78 GB at 256 (docs/benchmarks.md, peak RSS), and a run
+    # costs ~0.1 s more per 128 pages in Prefect task runs.
+    batch_size: int = 128
     # Extract the next batch in a worker process while this one is triaged (flows/extract_pool.py).
     # Off by default: it loses on 2 cores (docs/benchmarks.md); for hosts with cores to spare.
     extract_ahead: bool = False

@@ -6,7 +6,6 @@ version wins, so re-running a batch changes nothing.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -119,7 +118,7 @@ def save_batch(
     seen: list[tuple[Any, ...]] = []
     for t in triaged:
         a = t.article
-        raw = zlib.compress(a.raw_html.encode("utf-8"), 6) if a.raw_html else None
+        raw = a.raw_html_z
         docs.append((a.canonical_url, a.url, a.title, a.text, a.site, a.site_name, a.lang, a.author, a.published_at,
                      a.updated_at, a.first_seen_at, a.source, a.content_hash, t.duplicate_of, t.story_id, raw))
         embs.append((a.canonical_url, model, list(t.embedding)))

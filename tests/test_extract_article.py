@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_leaky_fixture_metadata() -> None:
     assert art.published_at == datetime(2025, 7, 14, 13, 30, tzinfo=UTC)
     assert art.updated_at == datetime(2025, 7, 15, 15, 0, tzinfo=UTC)
     assert art.first_seen_at == FETCHED
-    assert art.raw_html is not None and "ALSO SEE" in art.raw_html
+    assert art.raw_html_z is not None and "ALSO SEE" in zlib.decompress(art.raw_html_z).decode("utf-8")
 
 
 @pytest.mark.parametrize("page", DEMO_PAGES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -76,7 +77,7 @@ def test_demo_site_pages_are_clean_articles(page: Path) -> None:
 def test_keep_raw_html_can_be_turned_off() -> None:
     html = (FIXTURES / "leaky-furniture.html").read_text(encoding="utf-8")
     result = extract_article(html, url="https://x.example/a", source="t", fetched_at=FETCHED, keep_raw_html=False)
-    assert isinstance(result, Article) and result.raw_html is None
+    assert isinstance(result, Article) and result.raw_html_z is None
 
 
 def test_future_and_prehistoric_dates_are_rejected_and_the_feed_hint_is_used() -> None:

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from extract.article import compress_html
 from reewatch.cli import app
 from reewatch.records import Article, TopicScore, TriagedArticle
 from store.articles import save_batch, set_meta
@@ -134,7 +135,7 @@ def test_rescore_command_rebuilds_the_rollup(tmp_path: Path) -> None:
 def test_reextraction_updates_headlines_and_outlets(tmp_path: Path) -> None:
     con = connect(tmp_path / "r.duckdb")
     try:
-        arts = [replace(t, article=replace(t.article, raw_html=f"<html>{t.article.title}</html>"))
+        arts = [replace(t, article=replace(t.article, raw_html_z=compress_html(f"<html>{t.article.title}</html>")))
                 for t in sample_triaged()]
         save_batch(con, arts, [], [], model="m", run_id="r")
 

