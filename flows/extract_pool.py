@@ -5,9 +5,12 @@ trafilatura and the metadata parsers are Python-heavy and hold the GIL; in a sec
 embed 17.3 s + extract 6.8 s one after the other, 35.0 s in two threads).  With
 ``extract_ahead`` the ingest extracts batch k+1 in one worker *process* while batch k is
 embedded, deduplicated and scored in the main one (flows/batches.py).  On the 2-core
-bench machine that oversubscribes torch's two threads and lost (300 pages: 46.0 s
-against 39.5 s; 600 pages: ratio to the naive reference 0.58 against 0.94 without), so
-it is for machines with cores to spare beyond torch's threads.
+bench machine that oversubscribed torch's two threads and lost (300 pages: 46.0 s
+against 39.5 s; 600 pages: ratio to the naive reference 0.58 against 0.94 without).  The
+model now gets only the cores the worker leaves (``model_threads_beside_workers``, restored
+after the run), and it still does not win on 2 cores, because the model's own speed scales
+with its threads (300 texts: 14.3 s on one, 7.8 s on two; 600 pages 60.1 / 61.1 s against
+69.2 / 60.2 s without, docs/benchmarks.md), so it is for machines with cores to spare.
 
 The worker is started once per process (``spawn``: no fork of a process that already
 runs torch and Prefect threads) and warmed with the extraction imports while the first
