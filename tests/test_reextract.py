@@ -105,3 +105,25 @@ def test_failure_rolls_back_every_update(tmp_path: Path) -> None:
         raise AssertionError("expected the extractor's error")
     con.close()
     assert all(r[3] == "stale" for r in _rows(db))
+
+
+
+def test_changed_articles_lose_their_stored_dedup_features(tmp_path: Path) -> None:
+    """Features computed from the old text must not survive a re-extraction that changed it;
+    an unchanged article keeps its row."""
+    from triage.features import article_features, pack
+
+    db = tmp_path / "r.duckdb"
+    _seed(db)
+    assert CliRunner().invoke(app, ["reextract", "--db", str(db)]).exit_code == 0  # rows now current
+    con = connect(db)
+    urls = [str(r[0]) for r in con.execute("SELECT canonical_url FROM documents ORDER BY 1").fetchall()]
+    store_articles.save_features(con, [(u, pack(article_features("t", "text"))) for u in urls])
+    con.execute("UPDATE documents SET text = text || '\nALSO SEE: old furniture' WHERE canonical_url = ?", [urls[0]])
+    con.close()
+    result = CliRunner().invoke(app, ["reextract", "--db", str(db)])
+    assert result.exit_code == 0 and "1 changed, 1 unchanged" in " ".join(result.output.split()), result.output
+    con = connect(db, read_only=True)
+    kept = [r[0] for r in con.execute("SELECT canonical_url FROM dedup_features").fetchall()]
+    con.close()
+    assert kept == [urls[1]]

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from reewatch.records import Article, DedupFeatures
 from triage.align import SentenceEmbedder, SentenceVectors, monotone_alignment
 from triage.archive import Archive, ArchiveEntry
-from triage.features import article_features, pack
+from triage.features import Features, article_features, pack
 from triage.lexical import TermVector, tfidf_cosine
 from triage.minhash import Signature, containment
 from triage.stories import best_story
@@ -83,15 +83,12 @@ def new_story_id(canonical_url: str) -> str:
     return "s-" + hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:12]
 
 
-def entry_for(
-    article: Article, decision: DedupDecision, sig: Signature, keys: frozenset[str], terms: TermVector | None = None,
-    sentences: tuple[str, ...] = (),
-) -> ArchiveEntry:
+def entry_for(article: Article, decision: DedupDecision, f: Features) -> ArchiveEntry:
     return ArchiveEntry(
         url=article.url, canonical_url=article.canonical_url, content_hash=article.content_hash,
         story_id=decision.story_id, duplicate_of=decision.duplicate_of, first_seen_at=article.first_seen_at,
-        published_at=article.published_at, text_len=len(article.text), signature=sig, event_keys=keys,
-        terms=terms, sentences=sentences,
+        published_at=article.published_at, text_len=len(article.text), signature=f.sig, event_keys=f.keys,
+        terms=f.terms, sentences=f.sentences,
     )
 
 
@@ -106,16 +103,6 @@ def _exact(article: Article, archive: Archive) -> DedupDecision | None:
     if same is not None:
         return DedupDecision(same.root, same.story_id, "same content hash")
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class _New:
-    """What is computed once per new article for the copy and story layers."""
-
-    sig: Signature
-    keys: frozenset[str]
-    terms: TermVector | None
-    sentences: tuple[str, ...] = ()
 
 
 def _near_copy(
@@ -137,11 +124,11 @@ def _near_copy(
 
 
 def _aligned_copy(
-    url: str, new: _New, near: list[tuple[ArchiveEntry, float]], archive: Archive, sents: SentenceVectors | None
+    url: str, new: Features, near: list[tuple[ArchiveEntry, float]], archive: Archive, sents: SentenceVectors | None
 ) -> DedupDecision | None:
     """A rewrite that restates a neighbour's sentences in its order (sentence vectors are
     embedded only for the neighbours that pass the cheap gates)."""
-    if sents is None or new.terms is None or len(new.sentences) < ALIGN_MIN_SENTENCES:
+    if sents is None or len(new.sentences) < ALIGN_MIN_SENTENCES:
         return None
     cands: list[tuple[ArchiveEntry, float, float]] = []
     for entry, sim in near:
@@ -163,8 +150,7 @@ def _aligned_copy(
 
 
 def decide(
-    article: Article, vec: NDArray[np.float32], archive: Archive, sig: Signature, keys: frozenset[str],
-    terms: TermVector | None = None, sentences: tuple[str, ...] = (), sents: SentenceVectors | None = None,
+    article: Article, vec: NDArray[np.float32], archive: Archive, f: Features, sents: SentenceVectors | None = None,
 ) -> DedupDecision:
     """Decide one article against the archive (which must already hold earlier ones).
     ``sents`` embeds sentences for the alignment layer; without it that layer is skipped."""
@@ -172,13 +158,11 @@ def decide(
     if exact is not None:
         return exact
     near = archive.nearest(vec, NEIGHBOURS)
-    copy = _near_copy(sig, terms, near, archive) or _aligned_copy(
-        article.url, _New(sig, keys, terms, sentences), near, archive, sents
-    )
+    copy = _near_copy(f.sig, f.terms, near, archive) or _aligned_copy(article.url, f, near, archive, sents)
     if copy is not None:
         return copy
     match = best_story(
-        keys, article.published_at or article.first_seen_at, near, archive.key_stats, terms, archive.doc_freq
+        f.keys, article.published_at or article.first_seen_at, near, archive.key_stats, f.terms, archive.doc_freq
     )
     if match is not None:
         return DedupDecision(
@@ -219,8 +203,8 @@ def dedup_batch(
     for i in decision_order(articles):
         art, vec = articles[i], vecs[i]
         f = article_features(art.title, art.text)
-        d = decide(art, vec, archive, f.sig, f.keys, f.terms, f.sentences, sents)
+        d = decide(art, vec, archive, f, sents)
         if d.reason != "already stored":
-            archive.add(entry_for(art, d, f.sig, f.keys, f.terms, f.sentences), vec)
+            archive.add(entry_for(art, d, f), vec)
         out[i] = replace(d, features=pack(f))
     return [out[i] for i in range(len(articles))]

@@ -4,9 +4,9 @@ The copy and story layers need, for every archived article, its MinHash signatur
 keys, content terms and statement sentences.  They are computed when the article is first
 decided (``article_features``), stored beside it (``DedupFeatures``, table
 ``dedup_features``) and read back when the archive is loaded, instead of being recomputed
-from the stored text on every run: recomputing cost ~3.5 ms per real stored article (10.2k
-stored bench articles: ~35 s per run, before the first new page was triaged), reading
-them back ~0.1 ms (docs/benchmarks.md, "Archive load").
+from the stored text on every run: recomputing cost ~4.5 ms per real stored article (10.2k
+stored bench articles: ~45 s per run, before the first new page was triaged); with them read
+back the whole load takes 0.33 ms per stored article (docs/dedup.md, "Stored dedup features").
 
 ``FEATURES_VERSION`` names the code that computed them: bump it whenever
 triage/minhash.py, triage/events.py, triage/lexical.py or triage/align.py change what they
@@ -25,8 +25,8 @@ from triage.events import event_keys
 from triage.lexical import TermVector, content_terms
 from triage.minhash import Signature, signature
 
-# 2: sentences capped at 12 (triage/align.py MAX_SENTENCES), 2026-12-01.
-FEATURES_VERSION = 2
+# 1: the first stored version (128 × 16-bit MinHash, at most 12 sentences), 2026-12-01.
+FEATURES_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
