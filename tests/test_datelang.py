@@ -17,8 +17,8 @@ FETCHED = datetime(2025, 8, 1, 12, 0, tzinfo=UTC)
 def test_languages_for_a_page() -> None:
     assert datelang.languages_for("de") == ("de", "en")
     assert datelang.languages_for("en") == ("en",)
-    assert datelang.languages_for(None) is None  # no language named: every locale, as htmldate does
-    assert datelang.languages_for("xx") is None  # not a dateparser language
+    assert datelang.languages_for(None) == ("en",)  # no language named: English, not every locale
+    assert datelang.languages_for("xx") == ("en",)  # not a dateparser language
 
 
 def test_htmldate_parses_in_the_page_language_only_inside_the_block() -> None:
