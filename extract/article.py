@@ -14,7 +14,6 @@ Nothing in here raises on bad input: every failure becomes a NoArticle with a re
 from __future__ import annotations
 
 import re
-import zlib
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -29,6 +28,7 @@ from extract.metadata import PageMeta, page_meta
 from extract.recover import recover_paragraphs
 from extract.text import content_hash
 from extract.urls import canonicalize_url
+from reewatch.rawhtml import compress_html
 from reewatch.records import Article, NoArticle
 
 # Below this many characters of main text a page is a stub, a teaser or an index page,
@@ -56,11 +56,6 @@ FALLBACK_GAIN = 2.0
 # Every extraction of the 972 benchmark pages has at least one; index and list pages
 # (headline links, tags) have none.
 SENTENCE_END_RE = re.compile(r"[.!?。！？](?=[\"'”’)\]]*(\s|$))")
-
-
-def compress_html(html: str) -> bytes:
-    """The page as stored in ``documents.raw_html_z`` (zlib level 6 of its UTF-8)."""
-    return zlib.compress(html.encode("utf-8", errors="replace"), 6)
 
 
 def site_of(url: str) -> str:

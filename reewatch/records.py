@@ -86,8 +86,8 @@ class Article:
     content_hash: str
     author: str | None = None
     updated_at: datetime | None = None
-    # The fetched page, zlib-compressed (level 6) at extraction, for `reewatch reextract`: a batch
-    # waiting for its commit holds ~1/6 of the page's UTF-8 size instead of the str (2.2 bytes a
+    # The fetched page, zstd-compressed at extraction (reewatch/rawhtml.py), for `reewatch reextract`:
+    # a batch waiting for its commit holds ~1/5 of the page's UTF-8 size instead of the str (2.2 bytes a
     # character on the bench's real pages; docs/benchmarks.md, peak RSS).
     raw_html_z: bytes | None = None
     # The publication's own name (og:site_name), for people; ``site`` (the host) is the key.

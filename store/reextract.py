@@ -8,13 +8,13 @@ changes nothing the second time.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 
+from reewatch.rawhtml import decompress_html
 from reewatch.records import Article, NoArticle
 from store.db import transaction
 from store.rollup import rebuild_story_rollup
@@ -101,8 +101,8 @@ def _one(con: duckdb.DuckDBPyConnection, row: tuple[object, ...], extract: Extra
     page_fields = (str(canonical), str(url), str(source))
     assert isinstance(first_seen, datetime)
     try:
-        html = zlib.decompress(bytes(blob)).decode("utf-8", errors="replace")
-    except zlib.error:
+        html = decompress_html(bytes(blob))
+    except ValueError:
         result.undecodable += 1
         return
     art = extract(StoredPage(*page_fields, first_seen, html))

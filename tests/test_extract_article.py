@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from extract.dates import parse_datetime, plausible
 from extract.furniture import strip_furniture
 from extract.metadata import clean_title, normalize_lang
 from extract.text import tokens
+from reewatch.rawhtml import decompress_html
 from reewatch.records import Article, NoArticle
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,7 +58,7 @@ def test_leaky_fixture_metadata() -> None:
     assert art.published_at == datetime(2025, 7, 14, 13, 30, tzinfo=UTC)
     assert art.updated_at == datetime(2025, 7, 15, 15, 0, tzinfo=UTC)
     assert art.first_seen_at == FETCHED
-    assert art.raw_html_z is not None and "ALSO SEE" in zlib.decompress(art.raw_html_z).decode("utf-8")
+    assert art.raw_html_z is not None and "ALSO SEE" in decompress_html(art.raw_html_z)
 
 
 @pytest.mark.parametrize("page", DEMO_PAGES, ids=lambda p: f"{p.parent.name}/{p.stem}")

@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from extract.article import compress_html
 from reewatch.cli import app
+from reewatch.rawhtml import compress_html
 from reewatch.records import Article, TopicScore, TriagedArticle
 from store.articles import save_batch, set_meta
 from store.db import connect, transaction
