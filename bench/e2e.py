@@ -57,6 +57,28 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def worker_peak_rss_mb() -> float:
+    """Summed peak RSS (VmHWM) of this process's extraction workers (flows/extract_pool.py)
+    that are still running; with the process's own peak, an upper bound of what the run held."""
+    from flows.extract_pool import worker_pids
+
+    total = 0.0
+    for pid in worker_pids():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return round(total, 1)
+
+
+def _rss(out: dict[str, Any]) -> dict[str, Any]:
+    own, workers = peak_rss_mb(), worker_peak_rss_mb()
+    out.update({"peak_rss_mb": own, "worker_peak_rss_mb": workers, "peak_rss_total_mb": round(own + workers, 1)})
+    return out
+
+
 def bench_env(workdir: Path) -> dict[str, str]:
     """Environment of every worker: one PREFECT_HOME for the whole bench run, offline model,
     and no per-source link cap (the full feed lists every page)."""
@@ -144,8 +166,7 @@ def pipeline_worker(feeds: dict[str, str], workdir: Path, profile: Path | None, 
     loads = archive_loads(), model_loads()
     run("noop", workdir / "all.duckdb", feeds["all"])
     out["noop"]["archive_loads"], out["noop"]["model_loads"] = archive_loads() - loads[0], model_loads() - loads[1]
-    out["peak_rss_mb"] = peak_rss_mb()
-    return out
+    return _rss(out)
 
 
 # Stored articles the peak-RSS run starts from (the issue's "peak RSS ≤ 1.5 GB on 10k
@@ -189,7 +210,7 @@ def rss_worker(feeds: dict[str, str], workdir: Path) -> dict[str, Any]:
 
     t = time.perf_counter()
     s = ingest_flow(db=str(workdir / "rss10k.duckdb"), feeds=[feeds["all"]])
-    return {"run": _summary(s, time.perf_counter() - t), "peak_rss_mb": peak_rss_mb()}
+    return _rss({"run": _summary(s, time.perf_counter() - t)})
 
 
 # --- parent side -------------------------------------------------------------------------

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from flows.extract_pool import article_url, extract_in_worker, model_threads_beside_workers, warm_up
+from flows.extract_pool import (
+    MIN_SHARED_PAGES,
+    article_url,
+    extract_in_worker,
+    model_threads_beside_workers,
+    warm_up,
+)
 from flows.overlap import FETCH_AHEAD, OrderedWriter, Prefetch
 from reewatch.records import Article, FetchAttempt, Link, NoArticle, Page, TriagedArticle
 from store import articles as store_articles
@@ -87,8 +93,11 @@ class BatchWork:
         global _archive_loads
         plan, st = self.plan, self.st
         ahead_extract = plan.overlap and plan.extract_ahead
+        shared = 0 if ahead_extract else plan.extract_workers
         if ahead_extract:
             warm_up()  # the extraction worker imports while the sources' pages are fetched
+        elif shared and any(len(b) >= MIN_SHARED_PAGES for b in batches):
+            warm_up(shared)  # the workers import while the first batch is fetched
         # The latest head trained from analyst labels (`reewatch train`), when there is one.
         profiles = with_trained_heads(self.con, load_profiles(plan.topics_dir), plan.model)
         archive = load_archive(self.con, plan.model, since=datetime.now(UTC) - ARCHIVE_WINDOW)
@@ -106,7 +115,7 @@ class BatchWork:
                 prepare(profiles, plan.model)
             for fetched, extracted in fetched_batches:
                 if extracted is None:
-                    extracted = st.extract(_pages(fetched), plan.keep_raw_html)
+                    extracted = st.extract(_pages(fetched), plan.keep_raw_html, shared)
                 triaged, noarts, attempts = self.process(fetched, extracted, archive, profiles)
                 writer.submit(partial(store_triaged, self.con, plan, triaged, noarts, attempts, self.run_id))
                 if not plan.overlap:

@@ -29,7 +29,7 @@ from flows.batches import BatchWork
 from flows.batches import archive_loads as archive_loads
 from flows.batches import new_articles as new_articles
 from flows.concurrency import one_writer
-from flows.extract_pool import extract_pages
+from flows.extract_pool import auto_workers, extract_shared
 from reewatch.errors import ConfigError
 from reewatch.records import (
     Article,
@@ -98,6 +98,9 @@ class IngestPlan:
     # (flows/extract_pool.py).  Off by default: on 2 cores it oversubscribes torch's two
     # threads (300 real pages: 46.0 s against 39.5 s one batch after the other, load 3).
     extract_ahead: bool = False
+    # Worker processes that share each batch's extraction with this one (flows/extract_pool.py);
+    # 0: extract here alone.  Ignored while extract_ahead is on (its worker is busy ahead).
+    extract_workers: int = 0
 
     @classmethod
     def from_settings(cls, s: Settings, feeds: list[str] | None = None) -> IngestPlan:
@@ -121,6 +124,7 @@ class IngestPlan:
             db=s.db, sources=sources, http=http, model=s.model, default_topic=s.default_topic,
             topics_dir=s.topics_dir, keep_raw_html=s.keep_raw_html, batch_size=s.batch_size,
             max_links_per_source=f.max_links_per_source, extract_ahead=s.extract_ahead,
+            extract_workers=auto_workers() if s.extract_workers is None else s.extract_workers,
         )
 
 
@@ -181,21 +185,22 @@ fetch_pages_task = task(
     name="fetch-pages", cache_policy=NO_CACHE, retries=IO_RETRIES,
     retry_delay_seconds=IO_RETRY_DELAY_S,  # FETCH_PAGES_TIMEOUT_S is enforced inside (asyncio.wait_for):
 )(_fetch_pages)  # the batch is fetched from a prefetch thread, where Prefect's timeout cannot interrupt
-extract_task = task(name="extract", cache_policy=NO_CACHE, retries=0, timeout_seconds=EXTRACT_TIMEOUT_S)(extract_pages)
+extract_task = task(name="extract", cache_policy=NO_CACHE, retries=0, timeout_seconds=EXTRACT_TIMEOUT_S)(extract_shared)
 triage_task = task(name="triage", cache_policy=NO_CACHE, retries=0, timeout_seconds=TRIAGE_TIMEOUT_S)(_triage)
 
 
-def _extract_in_flow(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
-    """Extract as one task in this process, or as chunks submitted to a distributed task
-    runner (Dask), whose workers are other processes (a batch of up to 32 pages is one chunk)."""
+def _extract_in_flow(pages: list[Page], keep_raw_html: bool, workers: int) -> list[Article | NoArticle]:
+    """Extract as one task (shared with ``workers`` worker processes, flows/extract_pool.py), or
+    as chunks submitted to a distributed task runner (Dask), whose workers are other processes
+    (a batch of up to 32 pages is one chunk)."""
     from prefect.context import FlowRunContext
     from prefect.task_runners import ThreadPoolTaskRunner
 
     ctx = FlowRunContext.get()
     runner = ctx.task_runner if ctx else None
     if runner is None or isinstance(runner, ThreadPoolTaskRunner) or not pages:
-        return extract_task(pages, keep_raw_html)
-    futures = extract_task.map(_chunks(pages, EXTRACT_CHUNK), keep_raw_html=unmapped(keep_raw_html))
+        return extract_task(pages, keep_raw_html, workers)
+    futures = extract_task.map(_chunks(pages, EXTRACT_CHUNK), keep_raw_html=unmapped(keep_raw_html), workers=unmapped(0))
     chunks: list[list[Article | NoArticle]] = futures.result()
     return [r for chunk in chunks for r in chunk]
 
@@ -208,11 +213,11 @@ class Stages:
         [IngestPlan, list[Source], dict[str, tuple[str | None, str | None]], RunState], list[SourceOutcome]
     ]
     fetch_pages: Callable[[IngestPlan, list[Link], RunState], list[tuple[Page | NoArticle | None, FetchAttempt]]]
-    extract: Callable[[list[Page], bool], list[Article | NoArticle]]
+    extract: Callable[[list[Page], bool, int], list[Article | NoArticle]]
     triage: Callable[[list[Article], Archive, list[TopicProfile], str], list[TriagedArticle]]
 
 
-DIRECT_STAGES = Stages(_read_sources, _fetch_pages, extract_pages, _triage)
+DIRECT_STAGES = Stages(_read_sources, _fetch_pages, extract_shared, _triage)
 PREFECT_STAGES = Stages(read_sources_task, fetch_pages_task, _extract_in_flow, triage_task)
 
 

@@ -138,12 +138,17 @@ class Settings(BaseSettings):
     keep_raw_html: bool = True
     # Pages fetched, extracted, triaged and committed together.  Up to three batches are in memory
     # at once (one fetched ahead, one triaged, one being committed): at 128 the 10k-stored bench
-    # ingest peaked at 1.60 GB against 1.78 GB at 256 (docs/benchmarks.md, peak RSS), and a run
-    # costs ~0.1 s more per 128 pages in Prefect task runs.
-    batch_size: int = 128
+    # ingest peaked at 1.60 GB against 1.78 GB at 256 (docs/benchmarks.md, peak RSS).  With
+    # extraction shared with a worker process (extract_workers), that ingest peaked at 1 462 MB
+    # plus 174 MB in the worker at 128, and 1 308 + 139 MB at 64 (2026-12-01); a run costs ~0.1 s
+    # more per batch in Prefect task runs.
+    batch_size: int = 64
     # Extract the next batch in a worker process while this one is triaged (flows/extract_pool.py).
     # Off by default: it loses on 2 cores (docs/benchmarks.md); for hosts with cores to spare.
     extract_ahead: bool = False
+    # Worker processes that share each batch's extraction with the main one (flows/extract_pool.py).
+    # None: one per further core, at most 3 (one on 2 cores); 0: extract in the main process alone.
+    extract_workers: int | None = Field(default=None, ge=0, le=64)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     sources: list[SourceSettings] = Field(default_factory=list)

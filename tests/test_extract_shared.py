@@ -1,0 +1,112 @@
+"""A batch's extraction shared with worker processes (flows/extract_pool.py): the same results,
+in the same order, as extracting it here alone, also when a worker has died; and an ingest with
+shared extraction stores what one without it stores."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import extract_pool
+from flows.extract_pool import MIN_SHARED_PAGES, extract_pages, extract_shared, split_shares
+from flows.ingest import DIRECT_STAGES, IngestPlan, run_ingest
+from reewatch.records import Article, NoArticle, Page
+from reewatch.settings import load_settings
+
+SITE = Path(__file__).resolve().parents[1] / "reewatch" / "demo" / "site"
+FETCHED = datetime(2025, 8, 1, 12, 0, tzinfo=UTC)
+
+
+def _pages() -> list[Page]:
+    """The demo site's pages, plus a non-article and an empty page (12 in all, ≥ MIN_SHARED_PAGES)."""
+    pages = [
+        Page(url=f"https://{p.parent.name}.example/{p.stem}", final_url=f"https://{p.parent.name}.example/{p.stem}",
+             source="t", html=p.read_text(encoding="utf-8"), fetched_at=FETCHED)
+        for p in sorted(SITE.glob("*/*.html"))
+    ]
+    pages.append(Page(url="https://x.example/menu", final_url="https://x.example/menu", source="t",
+                      html="<html><body><a href='/a'>A</a> <a href='/b'>B</a></body></html>", fetched_at=FETCHED))
+    pages.append(Page(url="https://x.example/empty", final_url="https://x.example/empty", source="t", html="",
+                      fetched_at=FETCHED))
+    assert len(pages) >= MIN_SHARED_PAGES
+    return pages
+
+
+def test_split_shares_balances_sizes_and_keeps_every_index_once() -> None:
+    sizes = [100, 1, 1, 1, 60, 40, 30, 30]
+    shares = split_shares(sizes, 2)
+    assert sorted(i for s in shares for i in s) == list(range(len(sizes)))
+    assert all(s == sorted(s) for s in shares)
+    totals = sorted(sum(sizes[i] for i in s) for s in shares)
+    assert totals == [131, 132]
+    assert split_shares([5, 5], 4) == [[0], [1], [], []]
+    assert split_shares([], 2) == [[], []]
+
+
+def test_shared_extraction_equals_extraction_here() -> None:
+    pages = _pages()
+    alone = extract_pages(pages, True)
+    before = extract_pool.worker_batches()
+    shared = extract_shared(pages, True, 1)
+    assert extract_pool.worker_batches() == before + 1, "one share went to the worker"
+    assert shared == alone
+    assert [r.url for r in shared] == [p.url for p in pages]
+    assert sum(isinstance(r, Article) for r in shared) >= 9 and isinstance(shared[-1], NoArticle)
+
+
+def test_a_dead_worker_has_its_share_extracted_here() -> None:
+    pages = _pages()
+    alone = extract_pages(pages, False)
+    extract_shared(pages, False, 1)  # the worker is up
+    pids = extract_pool.worker_pids()
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)  # the pool notices the death and marks itself broken
+    before = extract_pool.fallbacks()
+    assert extract_shared(pages, False, 1) == alone
+    assert extract_pool.fallbacks() > before
+    # the next batch gets a fresh worker
+    again_before = extract_pool.worker_batches()
+    assert extract_shared(pages, False, 1) == alone
+    assert extract_pool.worker_batches() == again_before + 1
+
+
+def test_small_batches_and_zero_workers_stay_here() -> None:
+    pages = _pages()
+    before = extract_pool.worker_batches()
+    assert extract_shared(pages[: MIN_SHARED_PAGES - 1], False, 1) == extract_pages(pages[: MIN_SHARED_PAGES - 1], False)
+    assert extract_shared(pages, False, 0) == extract_pages(pages, False)
+    assert extract_pool.worker_batches() == before
+
+
+SNAPSHOT = (
+    "SELECT canonical_url, url, title, text, content_hash, duplicate_of, story_id, raw_html_z FROM documents ORDER BY 1",
+    "SELECT canonical_url, topic, round(score, 6), label FROM relevance ORDER BY ALL",
+    "SELECT url, canonical_url, outcome, reason FROM seen_urls ORDER BY url",
+)
+
+
+@pytest.mark.slow
+def test_ingest_with_shared_extraction_stores_the_same(demo_site: str, tmp_path: Path) -> None:
+    feed = f"{demo_site}/feed.xml"
+    base = IngestPlan.from_settings(load_settings(db=tmp_path / "alone.duckdb", batch_size=16), [feed])
+    plans = {"alone": dataclasses.replace(base, extract_workers=0),
+             "shared": dataclasses.replace(base, db=tmp_path / "shared.duckdb", extract_workers=1)}
+    before = extract_pool.worker_batches()
+    summaries = {name: run_ingest(plan, stages=DIRECT_STAGES) for name, plan in plans.items()}
+    assert extract_pool.worker_batches() == before + 1, "the one batch (9 pages) was shared with the worker"
+    assert summaries["alone"].stored == summaries["shared"].stored == 9
+    snaps = {}
+    for name, plan in plans.items():
+        con = duckdb.connect(str(plan.db), read_only=True)
+        snaps[name] = [con.execute(q).fetchall() for q in SNAPSHOT]
+        con.close()
+    assert snaps["shared"] == snaps["alone"]
