@@ -31,6 +31,7 @@ from flows.batches import new_articles as new_articles
 from flows.concurrency import one_writer
 from flows.extract_pool import auto_workers, extract_shared
 from reewatch.errors import ConfigError
+from reewatch.memory import limit_malloc_arenas
 from reewatch.records import (
     Article,
     FetchAttempt,
@@ -49,6 +50,9 @@ from store.db import connect, transaction
 from triage.archive import Archive
 from triage.pipeline import triage_batch
 from triage.relevance import TopicProfile
+
+# Before Prefect, the fetch and the commit threads start any arena of their own (reewatch/memory.py).
+limit_malloc_arenas()
 
 T = TypeVar("T")
 # How long a run waits for another writer to release the database before giving up.
