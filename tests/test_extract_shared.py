@@ -47,6 +47,8 @@ def test_split_shares_balances_sizes_and_keeps_every_index_once() -> None:
     totals = sorted(sum(sizes[i] for i in s) for s in shares)
     assert totals == [131, 132]
     assert split_shares([5, 5], 4) == [[0], [1], [], []]
+    light = split_shares([10] * 16, 2, first_weight=0.6)
+    assert (len(light[0]), len(light[1])) == (6, 10)
     assert split_shares([], 2) == [[], []]
 
 
