@@ -45,16 +45,22 @@ NAIVE_SEQ, NAIVE_BATCH = 128, 64
 ROUNDS = 2
 
 
+def _vmhwm_mb(pid: int | str = "self") -> float | None:
+    """A process's peak RSS (``VmHWM`` in /proc), None when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
     """This process's own peak RSS: VmHWM (ru_maxrss is inherited from the parent on Linux,
     so a worker started by a process that already held the model would report its peak)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    own = _vmhwm_mb()
+    return round(own if own is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def worker_peak_rss_mb() -> float:
@@ -62,15 +68,7 @@ def worker_peak_rss_mb() -> float:
     that are still running; with the process's own peak, an upper bound of what the run held."""
     from flows.extract_pool import worker_pids
 
-    total = 0.0
-    for pid in worker_pids():
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            pass
-    return round(total, 1)
+    return round(sum(_vmhwm_mb(pid) or 0.0 for pid in worker_pids()), 1)
 
 
 def _rss(out: dict[str, Any]) -> dict[str, Any]:

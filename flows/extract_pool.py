@@ -47,8 +47,8 @@ R = TypeVar("R")
 # Workers for ``extract_ahead``: with 2 cores, one extracting process beside torch's intra-op
 # threads (bench/e2e.py, docs/benchmarks.md).
 EXTRACT_WORKERS = 1
-# Most workers the default (``auto_workers``) starts: each holds the extraction imports
-# (~100 MB) and its share of a batch; a 128-page batch split more ways gains little.
+# Most workers the default (``auto_workers``) starts: each holds the extraction imports (~40 MB
+# after start) and the trees of its share; on the bench's pages a worker peaked at 135-175 MB.
 MAX_AUTO_WORKERS = 3
 # Batches smaller than this are extracted here alone: a few pages are not worth a round trip
 # to the worker (a one-article run must not wait for a worker to start).
