@@ -30,8 +30,7 @@ from store.db import connect
 from store.importing import save_exported, stored_canonicals
 from store.labels import with_trained_heads
 from triage.archive import Archive, ArchiveEntry
-from triage.events import event_keys
-from triage.minhash import signature
+from triage.features import article_features, pack
 from triage.pipeline import dedup_vectors, triage_batch
 from triage.relevance import label_for, load_profiles
 
@@ -131,21 +130,27 @@ class _Importer:
         new = list(fresh.values())
         # the same vectors triage computes, so later articles dedup against these as against fetched ones
         vecs = dedup_vectors([r.article for r in new], self.plan.model) if new else None
+        # the features dedup_batch computes for a fetched article: stored beside the row, and
+        # in the archive at once, so later records of this import are matched against these by
+        # every layer (MinHash, content terms, sentence alignment), as in the next runs
+        feats = [article_features(r.article.title, r.article.text) for r in new]
         triaged = [
             TriagedArticle(r.article, tuple(float(x) for x in v), r.duplicate_of, r.story_id,
-                           exported_scores(r, self.plan.default_topic))
-            for r, v in zip(new, vecs if vecs is not None else [], strict=True)
+                           exported_scores(r, self.plan.default_topic), features=pack(f))
+            for r, v, f in zip(new, vecs if vecs is not None else [], feats, strict=True)
         ]
         labels = {r.article.canonical_url: r.labels for r in recs if r.labels}
         stored = save_exported(self.con, triaged, labels, model=self.plan.model, default_topic=self.plan.default_topic)
         self._count(triaged, stored)
         self.result.as_given += stored
-        for t, v in zip(triaged, vecs if vecs is not None else [], strict=True):
-            a = t.article
-            entry = ArchiveEntry(a.url, a.canonical_url, a.content_hash, t.story_id, t.duplicate_of, a.first_seen_at,
-                                 a.published_at, len(a.text), signature=signature(f"{a.title}\n{a.text}"),
-                                 event_keys=event_keys(a.title, a.text))
-            self.archive.add(entry, np.asarray(v, dtype=np.float32))
+        entries = [
+            ArchiveEntry(t.article.url, t.article.canonical_url, t.article.content_hash, t.story_id, t.duplicate_of,
+                         t.article.first_seen_at, t.article.published_at, len(t.article.text), signature=f.sig,
+                         event_keys=f.keys, terms=f.terms, sentences=f.sentences)
+            for t, f in zip(triaged, feats, strict=True)
+        ]
+        if vecs is not None:
+            self.archive.add_many(entries, np.asarray(vecs, dtype=np.float32))
 
     def _flush_plain(self) -> None:
         pending, self.pending = self.pending, []

@@ -15,6 +15,7 @@ from reewatch.cli import app
 from reewatch.importer import exported_scores
 from store.db import connect
 from tests.test_views import DEFAULT, TODAY, build_db
+from triage.features import FEATURES_VERSION, article_features, pack
 
 runner = CliRunner()
 ARTICLE_COLS = (
@@ -56,6 +57,19 @@ def _same_content(a: Path, b: Path, *, full: bool) -> None:
     assert _all(a, sq) == _all(b, sq)
     # every imported article has an embedding, so later dedup still works
     assert _all(b, "SELECT count(*) FROM documents d ANTI JOIN embeddings e USING (canonical_url)") == [(0,)]
+    _features_stored(b)
+
+
+def _features_stored(db: Path) -> None:
+    """Every imported article carries the dedup features computed from its own title and
+    text (what dedup_batch stores for a fetched one), so no later load has to compute them."""
+    rows = _all(db, "SELECT d.title, d.text, f.version, f.minhash, f.term_hashes, f.event_keys, f.sentences "
+                    "FROM documents d LEFT JOIN dedup_features f USING (canonical_url)")
+    assert rows
+    for title, text, version, minhash, term_hashes, keys, sentences in rows:
+        want = pack(article_features(str(title), str(text)))
+        assert (version, bytes(minhash), bytes(term_hashes), tuple(keys), tuple(sentences)) == (
+            FEATURES_VERSION, want.minhash, want.term_hashes, want.event_keys, want.sentences)
 
 
 @pytest.mark.slow
