@@ -11,8 +11,9 @@ precision/recall/F1 of "is a copy of" (transitive closure) and B-cubed of story 
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,11 +38,16 @@ TITLE_MAX_CHARS = 200
 EVAL_SEEN_AT = datetime(2025, 1, 1, tzinfo=UTC)
 
 
+# news/dev notes end with "[copy kind: <kind>; 5-gram containment vs copy_of = <x>]" (its README).
+_COPY_KIND_RE = re.compile(r"copy kind:\s*([^;\]]+)")
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     article: Article
     story: str
     copy_of: str | None  # url of the labelled original (news format only)
+    copy_kind: str | None = None  # near-verbatim, lightly edited, paraphrase/rewrite, translation
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,9 @@ def load_items(path: Path) -> tuple[str, list[Item]]:
             site=urlsplit(url).hostname or "", lang=r.get("lang"), published_at=None, first_seen_at=EVAL_SEEN_AT,
             source="eval", content_hash=content_hash(r["text"]),
         )
-        items.append(Item(art, str(r.get("story") or r.get("cluster")), r.get("copy_of")))
+        kind_m = _COPY_KIND_RE.search(str(r.get("note") or "")) if r.get("copy_of") else None
+        items.append(Item(art, str(r.get("story") or r.get("cluster")), r.get("copy_of"),
+                          kind_m.group(1).strip() if kind_m else None))
     return kind, items
 
 
@@ -147,6 +155,37 @@ def score(kind: str, items: list[Item], decisions: list[DedupDecision]) -> Dedup
     return DedupScores(kind, len(items), copies, stories, tuple(decisions))
 
 
+def links_by_kind(items: list[Item], decisions: Sequence[DedupDecision]) -> dict[str, tuple[int, int]]:
+    """Labelled copy links per copy kind: (caught, total); a link is caught when the item
+    and its original end up in one predicted copy group."""
+    idx = {it.article.url: i for i, it in enumerate(items)}
+    pred = _groups({i: idx.get(d.duplicate_of) if d.duplicate_of else None for i, d in enumerate(decisions)})
+    out: dict[str, tuple[int, int]] = {}
+    for i, it in enumerate(items):
+        if it.copy_of is None or it.copy_of not in idx:
+            continue
+        caught, total = out.get(it.copy_kind or "unlabelled", (0, 0))
+        out[it.copy_kind or "unlabelled"] = (caught + (pred[i] == pred[idx[it.copy_of]]), total + 1)
+    return out
+
+
+def stories_with_languages_placed(items: list[Item], decisions: Sequence[DedupDecision]) -> PRF | None:
+    """Stories B-cubed if every non-English item had been put in the predicted story that
+    holds most English members of its labelled story (an all-foreign story: with its first
+    member): what the English-only default model's misplaced foreign items cost.  None when
+    every item is English or untagged."""
+    pred = [d.story_id for d in decisions]
+    foreign = [i for i, it in enumerate(items) if it.article.lang not in (None, "en")]
+    if not foreign:
+        return None
+    placed = list(pred)
+    for i in foreign:
+        mates = [j for j, it in enumerate(items) if it.story == items[i].story]
+        english = Counter(pred[j] for j in mates if items[j].article.lang in (None, "en"))
+        placed[i] = english.most_common(1)[0][0] if english else placed[mates[0]]
+    return bcubed(placed, [it.story for it in items])
+
+
 class CountingEmbedder:
     """The dedup model's sentence embedder, counting the sentences it embeds."""
 
@@ -191,6 +230,14 @@ def main(file: Path, model_name: str, console: Console) -> int:
         table.add_row("copies (pairwise)", *(f"{x:.3f}" for x in (res.copies.precision, res.copies.recall, res.copies.f1)))
     table.add_row("stories (B-cubed)", *(f"{x:.3f}" for x in (res.stories.precision, res.stories.recall, res.stories.f1)))
     console.print(table)
+    if kind == "news":
+        kinds = links_by_kind(items, res.decisions)
+        console.print("copy links caught, by kind: " + ", ".join(f"{k} {c}/{t}" for k, (c, t) in sorted(kinds.items())))
+        placed = stories_with_languages_placed(items, res.decisions)
+        if placed is not None:
+            n_foreign = sum(it.article.lang not in (None, "en") for it in items)
+            console.print(f"stories B-cubed F1 with the {n_foreign} non-English items placed with their story's English "
+                          f"members: {placed.f1:.3f} (what the English-only model's misplacements cost)")
     console.print(
         f"embedding {1000 * (t1 - t0) / max(1, res.n):.1f} ms/article, dedup {1000 * (t2 - t1) / max(1, res.n):.2f} ms/article; "
         f"{sum(d.duplicate_of is not None for d in res.decisions)} copies, "
