@@ -56,6 +56,29 @@ def _vmhwm_mb(pid: int | str = "self") -> float | None:
     return None
 
 
+def tree_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by this process and every live descendant
+    (the extraction workers, Prefect's ephemeral server): what a pass costs the cores, next
+    to its wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        parent[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    tree, todo = set(), [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += [c for c, pp in parent.items() if pp == pid and c not in tree]
+    return sum(used.get(pid, 0.0) for pid in tree)
+
+
 def peak_rss_mb() -> float:
     """This process's own peak RSS: VmHWM (ru_maxrss is inherited from the parent on Linux,
     so a worker started by a process that already held the model would report its peak)."""
@@ -139,15 +162,20 @@ def pipeline_worker(feeds: dict[str, str], workdir: Path, profile: Path | None, 
     out: dict[str, Any] = {"import_s": round(import_s, 3)}
 
     def run(name: str, db: Path, feed: str) -> None:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), tree_cpu_s()
         s = ingest_flow(db=str(db), feeds=[feed])
-        out[name] = _summary(s, time.perf_counter() - t)
+        out[name] = {**_summary(s, time.perf_counter() - t), "cpu_s": round(tree_cpu_s() - cpu, 3)}
+
+    def naive() -> dict[str, Any]:
+        cpu = tree_cpu_s()
+        res = naive_pass(site)
+        return {**res, "cpu_s": round(tree_cpu_s() - cpu, 3)}
 
     run("one", workdir / "one.duckdb", feeds["one"])
     out["cold_s"] = round(time.perf_counter() - t0, 3)
     out["naive_rounds"], out["pipeline_rounds"] = [], []
     for r in range(rounds):
-        out["naive_rounds"].append(naive_pass(site))
+        out["naive_rounds"].append(naive())
         name, db = ("all", workdir / "all.duckdb") if r == 0 else (f"all{r}", workdir / f"all{r}.duckdb")
         if profile is not None and r == 0:
             import cProfile
@@ -247,6 +275,25 @@ def compare(naive: dict[str, Any], pipe: dict[str, Any], pages: int) -> dict[str
         "ratio_vs_naive": round(ref / full, 3),
         "round_ratios": [round(n / p, 3) for n, p in zip(naive_s, pipe_s, strict=False)],
         "noop_s": pipe["noop"]["seconds"],
+        **_cpu_ceiling(pipe),
+    }
+
+
+def _cpu_ceiling(pipe: dict[str, Any]) -> dict[str, Any]:
+    """CPU seconds of the passes, and the best ratio any schedule could reach on this
+    machine's cores: the naive pass's wall time times the cores, over the CPU seconds the
+    pipeline pass used (a pass cannot take less wall time than its CPU seconds / cores)."""
+    naive_cpu = [r["cpu_s"] for r in pipe.get("naive_rounds", []) if "cpu_s" in r]
+    pipe_cpu = [r["cpu_s"] for r in pipe.get("pipeline_rounds", []) if "cpu_s" in r]
+    if not naive_cpu or not pipe_cpu:
+        return {}
+    naive_wall = [r["seconds"] for r in pipe["naive_rounds"]]
+    cores = os.cpu_count() or 1
+    return {
+        "cores": cores,
+        "naive_cpu_s": round(sum(naive_cpu) / len(naive_cpu), 3),
+        "pipeline_cpu_s": round(sum(pipe_cpu) / len(pipe_cpu), 3),
+        "ratio_ceiling": round(cores * sum(naive_wall) / sum(pipe_cpu), 3),
     }
 
 

@@ -55,3 +55,43 @@ def test_compare_uses_the_alternating_rounds_when_present() -> None:
     assert c["ratio_vs_naive"] == 1.0
     assert c["round_ratios"] == [1.2, 0.8]
     assert c["naive_pages_per_s"] == c["pipeline_pages_per_s"] == 12.0
+
+
+def test_compare_reports_the_cpu_ceiling_of_the_cores() -> None:
+    import os
+
+    from bench.e2e import compare
+
+    pipe = {"one": {"seconds": 1.0}, "all": {"seconds": 50.0, "stored": 600}, "noop": {"seconds": 0.5},
+            "naive_rounds": [{"seconds": 40.0, "cpu_s": 60.0}, {"seconds": 40.0, "cpu_s": 62.0}],
+            "pipeline_rounds": [{"seconds": 50.0, "cpu_s": 95.0}, {"seconds": 50.0, "cpu_s": 105.0}]}
+    c = compare({"pages_per_s": 1.0}, pipe, 600)
+    cores = os.cpu_count() or 1
+    assert c["cores"] == cores and c["naive_cpu_s"] == 61.0 and c["pipeline_cpu_s"] == 100.0
+    # no schedule on these cores runs 100 CPU seconds in less than 100 / cores seconds of wall time
+    assert c["ratio_ceiling"] == round(cores * 40.0 / 100.0, 3)
+    # rounds measured without CPU times (older JSON) give no ceiling
+    del pipe["naive_rounds"][0]["cpu_s"], pipe["naive_rounds"][1]["cpu_s"]
+    assert "ratio_ceiling" not in compare({"pages_per_s": 1.0}, pipe, 600)
+
+
+def test_tree_cpu_counts_a_busy_child_process() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from bench.e2e import tree_cpu_s
+
+    before = tree_cpu_s()
+    child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass\ntime.sleep(30)"])
+    try:
+        # this process sleeps meanwhile: what is counted is the child's second of CPU, while it is alive
+        deadline = time.monotonic() + 60
+        while child.poll() is None and time.monotonic() < deadline:
+            time.sleep(3.0)
+            if tree_cpu_s() - before >= 0.9:
+                break
+        assert child.poll() is None and tree_cpu_s() - before >= 0.9
+    finally:
+        child.kill()
+        child.wait()
