@@ -29,7 +29,8 @@ from store.archive import load_archive
 from store.db import connect
 from store.importing import save_exported, stored_canonicals
 from store.labels import with_trained_heads
-from triage.archive import Archive, ArchiveEntry
+from triage.archive import Archive
+from triage.dedup import DedupDecision, entry_for
 from triage.features import article_features, pack
 from triage.pipeline import dedup_vectors, triage_batch
 from triage.relevance import label_for, load_profiles
@@ -143,12 +144,8 @@ class _Importer:
         stored = save_exported(self.con, triaged, labels, model=self.plan.model, default_topic=self.plan.default_topic)
         self._count(triaged, stored)
         self.result.as_given += stored
-        entries = [
-            ArchiveEntry(t.article.url, t.article.canonical_url, t.article.content_hash, t.story_id, t.duplicate_of,
-                         t.article.first_seen_at, t.article.published_at, len(t.article.text), signature=f.sig,
-                         event_keys=f.keys, terms=f.terms, sentences=f.sentences)
-            for t, f in zip(triaged, feats, strict=True)
-        ]
+        entries = [entry_for(t.article, DedupDecision(t.duplicate_of, t.story_id, "as exported"), f)
+                   for t, f in zip(triaged, feats, strict=True)]
         if vecs is not None:
             self.archive.add_many(entries, np.asarray(vecs, dtype=np.float32))
 
