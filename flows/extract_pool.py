@@ -35,7 +35,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -134,17 +134,22 @@ def fallbacks() -> int:
     return _fallbacks
 
 
-def run_in_worker(fn: Callable[[T], R], arg: T) -> R:
-    """``fn(arg)`` in the worker process (``fn`` importable, ``arg`` picklable); here if the worker died."""
+def _collect(future: Future[R], fn: Callable[[T], R], arg: T) -> R:
+    """The worker's ``fn(arg)`` from ``future``, or ``fn(arg)`` run here if the worker died."""
     global _fallbacks, _in_worker
     try:
-        out = pool().submit(fn, arg).result()
+        out = future.result()
         _in_worker += 1
         return out
     except BrokenProcessPool:
         _discard()
         _fallbacks += 1
         return fn(arg)
+
+
+def run_in_worker(fn: Callable[[T], R], arg: T) -> R:
+    """``fn(arg)`` in the worker process (``fn`` importable, ``arg`` picklable); here if the worker died."""
+    return _collect(pool().submit(fn, arg), fn, arg)
 
 
 def article_url(page: Page) -> str:
@@ -193,33 +198,21 @@ def split_shares(sizes: list[int], n: int, first_weight: float = 1.0) -> list[li
 def extract_shared(pages: list[Page], keep_raw_html: bool, workers: int) -> list[Article | NoArticle]:
     """Extract a batch with ``workers`` worker processes beside this one (the same results, in the
     same order, as ``extract_pages``).  A worker that dies has its share extracted here."""
-    global _fallbacks, _in_worker
+    global _fallbacks
     if workers < 1 or len(pages) < MIN_SHARED_PAGES:
         return extract_pages(pages, keep_raw_html)
-    shares = split_shares([len(p.html) for p in pages], workers + 1, MAIN_SHARE_WEIGHT)
-    shares = [s for s in shares if s]
+    shares = [s for s in split_shares([len(p.html) for p in pages], workers + 1, MAIN_SHARE_WEIGHT) if s]
+    args = [([pages[i] for i in share], keep_raw_html) for share in shares]
     try:
         p = pool(workers)
-        futures = [p.submit(_extract_args, ([pages[i] for i in share], keep_raw_html)) for share in shares[1:]]
+        futures = [p.submit(_extract_args, a) for a in args[1:]]
     except (BrokenProcessPool, RuntimeError):
         _discard()
         _fallbacks += 1
         return extract_pages(pages, keep_raw_html)
-    out: list[Article | NoArticle | None] = [None] * len(pages)
-
-    def place(share: list[int], results: list[Article | NoArticle]) -> None:
-        for i, r in zip(share, results, strict=True):
-            out[i] = r
-
-    place(shares[0], extract_pages([pages[i] for i in shares[0]], keep_raw_html))
-    for share, fut in zip(shares[1:], futures, strict=True):
-        try:
-            results = fut.result()
-            _in_worker += 1
-        except BrokenProcessPool:
-            _discard()
-            _fallbacks += 1
-            results = extract_pages([pages[i] for i in share], keep_raw_html)
-        place(share, results)
-    assert all(r is not None for r in out)
-    return [r for r in out if r is not None]
+    # this process's share first, while the workers extract theirs
+    results = [_extract_args(args[0])] + [_collect(f, _extract_args, a) for f, a in zip(futures, args[1:], strict=True)]
+    out: dict[int, Article | NoArticle] = {}
+    for share, res in zip(shares, results, strict=True):
+        out.update(zip(share, res, strict=True))
+    return [out[i] for i in range(len(pages))]
