@@ -4,14 +4,29 @@ DuckDB allows one writing process per file (store.db raises DatabaseLockedError 
 the holder).  Inside one Prefect server the limit below serialises ingests before they
 reach DuckDB, so a scheduled run that collides with a manual one waits its turn instead
 of failing; across servers (or in ephemeral mode) the DuckDB lock still guards the file.
+
+A run that dies holding the slot (kill -9, out of memory, power loss) cannot give it back, and
+in ephemeral mode nothing else does: the slot's lease lived in the dead process's server, so
+``active_slots`` stayed at 1 in the Prefect database and every later ingest of that file waited
+``WRITER_WAIT_S`` and failed.  So the holder is recorded beside the database (``<db>.writer``:
+host and process id); the next ingest that finds the recorded holder dead on this machine
+gives its slot back before it waits (``reclaim_stale_slot``).  Only in ephemeral mode: a
+``prefect server`` keeps its leases and takes back a dead holder's slot itself once the lease
+runs out (``lease_duration``, 300 s), and giving it back here too would free it twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
+import logging
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from reewatch.errors import DatabaseLockedError
 
@@ -20,6 +35,9 @@ from reewatch.errors import DatabaseLockedError
 # ten minutes lets a scheduled run queue behind one long manual run without piling up.
 WRITER_WAIT_S = 600.0
 LIMIT_PREFIX = "reewatch-writer-"
+HOLDER_SUFFIX = ".writer"
+
+log = logging.getLogger(__name__)
 
 
 def limit_name(db: Path) -> str:
@@ -36,29 +54,133 @@ def ensure_limit(name: str) -> None:
         client.upsert_global_concurrency_limit_by_name(name, 1)
 
 
+def holder_path(db: Path) -> Path:
+    """Where the process holding ``db``'s writer slot is recorded."""
+    db = db.expanduser().resolve()
+    return db.with_name(db.name + HOLDER_SUFFIX)
+
+
+def this_holder() -> dict[str, object]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it runs
+        return True
+    return True
+
+
+def is_dead_holder(holder: dict[str, object], host: str, running: bool) -> bool:
+    """The recorded holder is a process of this machine that no longer runs.  Pure: a holder on
+    another machine, or one recorded without a process id, is never judged dead."""
+    return holder.get("host") == host and isinstance(holder.get("pid"), int) and not running
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[IO[str]]:
+    """``path`` opened for reading and writing under an exclusive lock (created when missing, with
+    its folder: the database's folder may not exist before the first run)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fh.seek(0)
+            yield fh
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _read(fh: IO[str]) -> dict[str, object]:
+    try:
+        value = json.loads(fh.read() or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _write(fh: IO[str], holder: dict[str, object]) -> None:
+    fh.seek(0)
+    fh.truncate()
+    if holder:
+        fh.write(json.dumps(holder))
+    fh.flush()
+
+
+def ephemeral() -> bool:
+    """No Prefect server is configured: each process runs its own, with its leases in memory."""
+    from prefect.settings import get_current_settings
+
+    return not get_current_settings().api.url
+
+
+def reclaim_stale_slot(db: Path, name: str) -> bool:
+    """Give back the slot of a recorded holder that died without releasing it (ephemeral mode
+    only); True if one was."""
+    from prefect.client.orchestration import get_client
+
+    if not ephemeral():
+        return False
+    with _locked(holder_path(db)) as fh:
+        holder = _read(fh)
+        pid = holder.get("pid")
+        if not is_dead_holder(holder, socket.gethostname(), isinstance(pid, int) and _running(pid)):
+            return False
+        with get_client(sync_client=True) as client:
+            # occupancy only feeds the limit's statistics (the API wants it > 0)
+            client.release_concurrency_slots(names=[name], slots=1, occupancy_seconds=1.0)
+        _write(fh, {})
+    log.warning("%s: the writer slot of process %s, which ended without releasing it, was given back", db, pid)
+    return True
+
+
+def _record(db: Path, holder: dict[str, object]) -> None:
+    with _locked(holder_path(db)) as fh:
+        _write(fh, holder)
+
+
+def _forget(db: Path, holder: dict[str, object]) -> None:
+    with _locked(holder_path(db)) as fh:
+        if _read(fh) == holder:
+            _write(fh, {})
+
+
 @contextmanager
 def one_writer(db: Path, wait_s: float = WRITER_WAIT_S) -> Iterator[str]:
     """Hold the database's writer slot for the duration of the block.
 
-    Raises DatabaseLockedError when another ingest of the same file still holds the slot
-    after ``wait_s`` seconds.
+    A slot left by a holder that died on this machine is given back first.  Raises
+    DatabaseLockedError when another ingest of the same file still holds the slot after
+    ``wait_s`` seconds.
     """
     from prefect.concurrency.sync import concurrency
 
     name = limit_name(db)
     ensure_limit(name)
+    reclaim_stale_slot(db, name)
     try:
         cm = concurrency(name, occupy=1, timeout_seconds=wait_s, strict=True)
         cm.__enter__()
     except TimeoutError as exc:
+        home = os.environ.get("PREFECT_HOME", "~/.prefect")
         raise DatabaseLockedError(
             f"{db} is being written by another ingest flow run (Prefect concurrency limit {name!r} "
-            f"stayed full for {wait_s:.0f} s); wait for it to finish and try again"
+            f"stayed full for {wait_s:.0f} s); wait for it to finish and try again.  If no ingest is "
+            f"running, a run that died without a record in {holder_path(db)} (on another machine, "
+            f"or before reewatch kept one) left the slot taken: free it with "
+            f"PREFECT_HOME={home} prefect gcl update {name} --active-slots 0"
         ) from exc
+    holder = this_holder()
     try:
+        _record(db, holder)
         yield name
     except BaseException as exc:
+        _forget(db, holder)
         if not cm.__exit__(type(exc), exc, exc.__traceback__):
             raise
     else:
+        _forget(db, holder)
         cm.__exit__(None, None, None)

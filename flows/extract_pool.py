@@ -25,7 +25,10 @@ with its threads (300 texts: 14.3 s on one, 7.8 s on two; 600 pages 60.1 / 61.1 
 
 The worker is started once per process (``spawn``: no fork of a process that already
 runs torch and Prefect threads) and warmed with the extraction imports while the first
-batch is fetched.  A worker that dies (a crash in a C parser) is replaced, and the batch
+batch is fetched.  It is spawned without the calling script: ``spawn`` would otherwise import
+that script again in the worker, and a script that calls ``ingest_flow`` at its top level (no
+``if __name__ == "__main__":``) then ran a second ingest with its own Prefect server in the
+worker, and the run hung (``_submit``).  A worker that dies (a crash in a C parser) is replaced, and the batch
 is extracted in this process instead: extraction results never depend on where it ran.
 """
 
@@ -33,10 +36,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import TypeVar
 
 from reewatch.records import Article, NoArticle, Page
@@ -62,6 +68,7 @@ MIN_SHARED_PAGES = 8
 MAIN_SHARE_WEIGHT = 0.6
 
 _lock = threading.Lock()
+_main_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 _fallbacks = 0
@@ -99,12 +106,32 @@ def pool(workers: int = EXTRACT_WORKERS) -> ProcessPoolExecutor:
         return _pool
 
 
+@contextmanager
+def _without_main_script() -> Iterator[None]:
+    """While held, ``__main__`` is an empty module, so a worker spawned meanwhile imports nothing of
+    the calling script (``spawn`` re-imports the module it finds there; the workers only run
+    functions of this package).  Held only around ``submit``, where the executor spawns its workers."""
+    with _main_lock:
+        script = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if script is not None:
+                sys.modules["__main__"] = script
+
+
+def _submit(executor: ProcessPoolExecutor, fn: Callable[..., R], *args: object) -> Future[R]:
+    with _without_main_script():
+        return executor.submit(fn, *args)
+
+
 def warm_up(workers: int = EXTRACT_WORKERS) -> None:
     """Start the workers and their imports now (returns at once)."""
     try:
         p = pool(workers)
         for _ in range(workers):
-            p.submit(_warm)
+            _submit(p, _warm)
     except (BrokenProcessPool, RuntimeError):
         _discard()
 
@@ -149,7 +176,7 @@ def _collect(future: Future[R], fn: Callable[[T], R], arg: T) -> R:
 
 def run_in_worker(fn: Callable[[T], R], arg: T) -> R:
     """``fn(arg)`` in the worker process (``fn`` importable, ``arg`` picklable); here if the worker died."""
-    return _collect(pool().submit(fn, arg), fn, arg)
+    return _collect(_submit(pool(), fn, arg), fn, arg)
 
 
 def article_url(page: Page) -> str:
@@ -205,7 +232,7 @@ def extract_shared(pages: list[Page], keep_raw_html: bool, workers: int) -> list
     args = [([pages[i] for i in share], keep_raw_html) for share in shares]
     try:
         p = pool(workers)
-        futures = [p.submit(_extract_args, a) for a in args[1:]]
+        futures = [_submit(p, _extract_args, a) for a in args[1:]]
     except (BrokenProcessPool, RuntimeError):
         _discard()
         _fallbacks += 1

@@ -100,3 +100,54 @@ def test_two_concurrent_ingest_flows_take_turns(prefect_harness: None, demo_site
     assert sorted(r.stored for r in results) == [0, 9], "one stored everything, the other found nothing new"
     assert _count(db, "SELECT count(*) FROM documents") == 9
     assert _count(db, "SELECT count(*) - count(DISTINCT url) FROM seen_urls") == 0
+
+
+HOLD_SLOT = """
+import sys, time
+from pathlib import Path
+from flows.concurrency import one_writer
+with one_writer(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(300)
+"""
+TAKE_SLOT = """
+import sys
+from pathlib import Path
+from flows.concurrency import one_writer
+with one_writer(Path(sys.argv[1]), wait_s=5.0):
+    print("taken", flush=True)
+"""
+
+
+def test_a_slot_left_by_a_killed_run_is_given_back(tmp_path: Path) -> None:
+    """Ephemeral mode (no Prefect server configured): a run killed while holding the writer slot
+    used to leave it taken for good, and every later ingest of that file waited and failed."""
+    import json
+    import os
+
+    from flows.concurrency import holder_path
+
+    db = tmp_path / "killed.duckdb"
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SLOT, str(db)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert json.loads(holder_path(db).read_text())["pid"] == holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+    taker = subprocess.run([sys.executable, "-c", TAKE_SLOT, str(db)], capture_output=True, text=True, env=env,
+                           timeout=240, check=False)
+    assert taker.returncode == 0 and taker.stdout.strip() == "taken", taker.stderr[-2000:]
+    assert holder_path(db).read_text() == "", "the taker released the slot and cleared its record"
+
+
+def test_only_a_recorded_local_holder_that_stopped_is_dead() -> None:
+    from flows.concurrency import is_dead_holder
+
+    assert is_dead_holder({"host": "here", "pid": 41}, "here", running=False)
+    assert not is_dead_holder({"host": "here", "pid": 41}, "here", running=True)
+    assert not is_dead_holder({"host": "elsewhere", "pid": 41}, "here", running=False), "another machine's process"
+    assert not is_dead_holder({}, "here", running=False), "no record: nothing to judge"
+    assert not is_dead_holder({"host": "here", "pid": "41"}, "here", running=False)

@@ -112,3 +112,28 @@ def test_ingest_with_shared_extraction_stores_the_same(demo_site: str, tmp_path:
         snaps[name] = [con.execute(q).fetchall() for q in SNAPSHOT]
         con.close()
     assert snaps["shared"] == snaps["alone"]
+
+
+UNGUARDED_SCRIPT = """
+import os, sys
+sys.path.insert(0, {repo!r})
+with open(sys.argv[1], "a") as marker:  # every run of this script's top level leaves a line
+    marker.write(f"{{os.getpid()}}\\n")
+from flows.extract_pool import fallbacks, run_in_worker, worker_batches
+print(run_in_worker(abs, -3), worker_batches(), fallbacks())
+"""
+
+
+def test_a_worker_does_not_run_the_calling_script_again(tmp_path: Path) -> None:
+    """A script without ``if __name__ == "__main__":`` that uses the workers: ``spawn`` would run it
+    again in the worker (an unguarded ``ingest_flow`` call there started a second ingest and hung)."""
+    import subprocess
+    import sys
+
+    script, marker = tmp_path / "unguarded.py", tmp_path / "runs.txt"
+    script.write_text(UNGUARDED_SCRIPT.format(repo=str(Path(__file__).resolve().parents[1])))
+    done = subprocess.run([sys.executable, str(script), str(marker)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3", "1", "0"], "abs(-3) ran in the worker, with no fallback here"
+    assert len(marker.read_text().splitlines()) == 1, "the script's top level ran once, not again in the worker"
