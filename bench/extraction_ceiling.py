@@ -9,7 +9,7 @@ then measures, per set, the 4-gram shingle F1 mean (the eval's metric) of:
 - **oracle filter + add**: also appending every page block (``p``, ``li``, headings, table cells, …)
   the text lacks whose tokens are mostly in the ground truth — roughly the best a block scorer over
   the DOM could do starting from our text;
-- **learned filter**: a gradient-boosted classifier over 67 text and DOM features of each line (length,
+- **learned filter**: a gradient-boosted classifier over 105 features of each line, 22 from its text and 83 from its element (length,
   position, capitals, punctuation, tag, link share, class/id tokens of its ancestors, inside the main
   container or not, …), labelled with the oracle's keep/drop and trained with 2-fold cross-validation
   *by page* (a page's lines are only ever scored by a model that never saw that page), each line's
