@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.stages import REPO
+from extract.article import SENTENCE_END_RE
+from extract.text import tokens
 
 DATA = REPO.parent / "shared" / "data" / "extraction"
 # A line (or block) belongs to the article when at least this share of its tokens is in the ground truth.
@@ -51,13 +53,7 @@ ELEMENT_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "td", "div", "span", "a", "fi
                 "strong", "em")
 ANCESTOR_TAGS = ("article", "aside", "footer", "header", "nav", "figure", "form", "ul", "ol", "table", "main",
                  "section")
-_TOKEN = re.compile(r"\w+")
-_SENTENCE = re.compile(r"[.!?。！？][\"'”’)\]]*(\s|$)")
 _SPLIT = re.compile(r"[^a-z]+")
-
-
-def tokens(text: str) -> list[str]:
-    return [t.lower() for t in _TOKEN.findall(text)]
 
 
 def mostly_in(text: str, gold: Counter[str]) -> bool:
@@ -99,8 +95,8 @@ def _text_features(lines: list[str], title: str) -> list[list[float]]:
         letters = [c for c in line if c.isalpha()] or [" "]
         toks = set(tokens(line))
         out.append([
-            math.log1p(len(line)), len(words), float(bool(_SENTENCE.search(line[-3:] + " "))),
-            len(_SENTENCE.findall(line)), sum(w[:1].isupper() for w in words) / len(words),
+            math.log1p(len(line)), len(words), float(bool(SENTENCE_END_RE.search(line[-3:]))),
+            len(SENTENCE_END_RE.findall(line)), sum(w[:1].isupper() for w in words) / len(words),
             sum(c.isdigit() for c in line) / max(len(line), 1), sum(c.isupper() for c in letters) / len(letters),
             float(line.startswith("- ")), float("|" in line), i / max(n - 1, 1), min(i, 20), min(n - 1 - i, 20),
             seen / total, math.log1p(lens[i - 1]) if i else -1.0, math.log1p(lens[i + 1]) if i + 1 < n else -1.0,

@@ -28,8 +28,9 @@ runs torch and Prefect threads) and warmed with the extraction imports while the
 batch is fetched.  It is spawned without the calling script: ``spawn`` would otherwise import
 that script again in the worker, and a script that calls ``ingest_flow`` at its top level (no
 ``if __name__ == "__main__":``) then ran a second ingest with its own Prefect server in the
-worker, and the run hung (``_submit``).  A worker that dies (a crash in a C parser) is replaced, and the batch
-is extracted in this process instead: extraction results never depend on where it ran.
+worker, and the run hung (``_submit``).  A worker that dies (a crash in a C parser) is
+replaced, and the batch is extracted in this process instead: extraction results never depend
+on where it ran.
 """
 
 from __future__ import annotations
