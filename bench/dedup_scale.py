@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from usearch.index import Index
 
-from reewatch.records import Article
+from core.records import Article
 from triage.archive import INDEX_DTYPE, Archive, ArchiveEntry
 from triage.dedup import dedup_batch
 

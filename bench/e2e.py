@@ -87,9 +87,9 @@ def peak_rss_mb() -> float:
 
 
 def worker_peak_rss_mb() -> float:
-    """Summed peak RSS (VmHWM) of this process's extraction workers (flows/extract_pool.py)
+    """Summed peak RSS (VmHWM) of this process's extraction workers (extract/pool.py)
     that are still running; with the process's own peak, an upper bound of what the run held."""
-    from flows.extract_pool import worker_pids
+    from extract.pool import worker_pids
 
     return round(sum(_vmhwm_mb(pid) or 0.0 for pid in worker_pids()), 1)
 
@@ -186,7 +186,7 @@ def pipeline_worker(feeds: dict[str, str], workdir: Path, profile: Path | None, 
         else:
             run(name, db, feeds["all"])
         out["pipeline_rounds"].append(out.pop(name) if r else out[name])
-    from flows.ingest import archive_loads
+    from pipeline.batches import archive_loads
     from triage.embed import model_loads
 
     loads = archive_loads(), model_loads()

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.stages import REPO
+from core.text import tokens
 from extract.article import SENTENCE_END_RE
-from extract.text import tokens
 
 DATA = REPO.parent / "shared" / "data" / "extraction"
 # A line (or block) belongs to the article when at least this share of its tokens is in the ground truth.
@@ -153,9 +153,9 @@ def page_record(job: tuple[str, str, str, str]) -> dict[str, Any]:
     from lxml import etree
     from trafilatura.utils import load_html
 
+    from core.records import Article
     from extract.article import DEAD_WEIGHT_TAGS, extract_article
     from extract.metadata import page_meta
-    from reewatch.records import Article
 
     set_name, url, path, gold = job
     html = gzip.decompress(Path(path).read_bytes()).decode("utf-8", errors="replace")

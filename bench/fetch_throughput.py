@@ -23,9 +23,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from extract.discover import fetch_pages
-from extract.http import Fetcher, HttpOptions
-from reewatch.records import Link, Page
+from core.records import Link, Page
+from fetch.discover import fetch_pages
+from fetch.http import Fetcher
+from fetch.options import FetchOptions
 
 
 def _page(i: int, size: int) -> bytes:
@@ -68,7 +69,7 @@ def _serve(port_box: mp.connection.Connection, size: int, n: int) -> None:
     server.serve_forever()
 
 
-async def _fetch(base: str, n: int, opts: HttpOptions) -> tuple[float, list[float], int]:
+async def _fetch(base: str, n: int, opts: FetchOptions) -> tuple[float, list[float], int]:
     links = [Link(f"{base}/p/{i}.html", "bench") for i in range(n)]
     async with Fetcher(opts) as f:
         t0 = time.perf_counter()
@@ -89,7 +90,7 @@ def main() -> None:
     proc.start()
     try:
         base = f"http://127.0.0.1:{parent.recv()}"
-        opts = HttpOptions(per_host=args.per_host, max_connections=args.per_host, retries=0)
+        opts = FetchOptions(per_host=args.per_host, max_connections=args.per_host, retries=0)
         server_cpu0 = float(httpx.get(f"{base}/__cpu").text)
         cpu0 = time.process_time()
         wall, ms, ok = asyncio.run(_fetch(base, args.pages, opts))

@@ -76,9 +76,11 @@ def main() -> None:
 def measure(work: Path, args: argparse.Namespace) -> None:
     prefect_env.prepare(work)
 
-    from flows.ingest import DIRECT_STAGES, IngestPlan, ingest_flow, run_ingest
+    from flows.ingest import ingest_flow
+    from pipeline.ingest import run_ingest
+    from pipeline.plan import DIRECT_STAGES, IngestPlan
+    from pipeline.settings import load_settings
     from reewatch.demo.server import serve_site
-    from reewatch.settings import load_settings
     from triage.embed import load_model
 
     (work / "site").mkdir()

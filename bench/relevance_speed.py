@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.records import Article
 from reewatch.evaluate.relevance import item_to_article, read_items
-from reewatch.records import Article
 from triage.embed import DEFAULT_MODEL
 from triage.relevance import exemplar_state, load_profiles, score_batch
 

@@ -87,7 +87,7 @@ def run_all(quick: bool, skip: set[str], workdir: Path, profile: Path | None = N
 
 def _pages_for_dedup(res: dict[str, Any], pages: list[Any], workdir: Path) -> list[Any]:
     """Pages as the extract stage takes them (Page records), without the network."""
-    from reewatch.records import Page
+    from core.records import Page
 
     now = datetime.now(UTC)
     return [Page(url=f"http://bench.invalid{p.path}", final_url=f"http://bench.invalid{p.path}", source="bench",

@@ -94,7 +94,7 @@ def _write_batch(n: int) -> list[Any]:
     """``WRITE_BATCH`` new articles (now): a third join the newest stored stories, the rest start new ones."""
     from datetime import UTC, datetime
 
-    from reewatch.records import Article, TopicScore, TriagedArticle
+    from core.records import Article, TopicScore, TriagedArticle
 
     now = datetime.now(UTC)
     out = []

@@ -1,7 +1,7 @@
 """The page corpus, the loopback site that serves it, and per-stage throughput.
 
 Each stage is timed on its own over the same pages, calling the project's public
-functions only: fetch (loopback HTTP through ``extract.discover.fetch_pages``), extract
+functions only: fetch (loopback HTTP through ``fetch.discover.fetch_pages``), extract
 (``extract.article.extract_article``), embed (``triage.embed.embed_texts``), dedup
 (``triage.dedup.dedup_batch`` into an empty ``Archive``), classify
 (``triage.relevance.score_batch``) and store (``store.articles.save_batch``).
@@ -115,14 +115,15 @@ def rate(n: int, seconds: float) -> dict[str, float]:
 
 
 def stage_fetch(base: str, pages: list[SitePage]) -> tuple[list[Any], dict[str, float]]:
-    from extract.discover import fetch_pages
-    from extract.http import Fetcher, HttpOptions
-    from reewatch.records import Link, Page
+    from core.records import Link, Page
+    from fetch.discover import fetch_pages
+    from fetch.http import Fetcher
+    from fetch.options import FetchOptions
 
     links = [Link(url=f"{base}{p.path}", source="bench") for p in pages]
 
     async def go() -> list[Any]:
-        async with Fetcher(HttpOptions()) as f:
+        async with Fetcher(FetchOptions()) as f:
             return await fetch_pages(f, links)
 
     fetched, s = timed(lambda: asyncio.run(go()))
@@ -130,8 +131,8 @@ def stage_fetch(base: str, pages: list[SitePage]) -> tuple[list[Any], dict[str, 
 
 
 def stage_extract(pages: list[Any]) -> tuple[list[Any], dict[str, float]]:
+    from core.records import Article
     from extract.article import extract_article
-    from reewatch.records import Article
 
     def run() -> list[Any]:
         return [extract_article(p.html, url=p.url, source=p.source, fetched_at=p.fetched_at) for p in pages]
@@ -172,7 +173,7 @@ def stage_classify(articles: list[Any], vecs: Any, model: str) -> tuple[list[Any
 
 def stage_store(db: Path, articles: list[Any], vecs: Any, decisions: list[Any], scores: list[Any],
                 model: str) -> dict[str, float]:
-    from reewatch.records import TriagedArticle
+    from core.records import TriagedArticle
     from store import articles as store_articles
     from store.db import connect
 

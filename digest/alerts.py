@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core.errors import DeliveryError
+from core.records import StoryDigestItem
 from digest.channels import Channel
 from digest.compose import compose, rank
 from digest.deliver import deliver_apprise, deliver_files, redact
 from digest.render_html import to_html
 from digest.render_text import to_markdown, to_text
-from reewatch.errors import DeliveryError
-from reewatch.records import StoryDigestItem
 
 RATE_WINDOW = timedelta(hours=1)
 

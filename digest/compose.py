@@ -6,8 +6,8 @@ import math
 import re
 from datetime import date, datetime, timedelta
 
+from core.records import StoryDigestItem
 from digest.model import Digest, Entry
-from reewatch.records import StoryDigestItem
 
 # Decay of a story's rank with age, e-folding time in hours (a design choice, not fitted:
 # there is no ranked-digest ground truth in ../shared/data).  At 72 h a day-old story

@@ -6,8 +6,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from core.errors import DeliveryError
 from digest.channels import FILE_EXT
-from reewatch.errors import DeliveryError
 
 _SECRET_RE = re.compile(r"(://[^:/@]+:)[^@/]+@")
 # Query parameters that carry secrets in Apprise URLs (tokens, passwords, keys).

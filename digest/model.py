@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from reewatch.records import StoryDigestItem
+from core.records import StoryDigestItem
 
 
 @dataclass(frozen=True, slots=True)

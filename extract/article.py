@@ -22,14 +22,14 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
+from core.rawhtml import compress_html
+from core.records import Article, NoArticle
+from core.text import content_hash
+from core.urls import canonicalize_url
 from extract.furniture import strip_furniture
 from extract.interior import recover_headings
 from extract.metadata import PageMeta, page_meta
 from extract.recover import recover_paragraphs
-from extract.text import content_hash
-from extract.urls import canonicalize_url
-from reewatch.rawhtml import compress_html
-from reewatch.records import Article, NoArticle
 
 # Below this many characters of main text a page is a stub, a teaser or an index page,
 # not an article (set by eye on the demo site and the seeds: the shortest real

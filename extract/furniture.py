@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from extract.text import tokens
+from core.text import tokens
 
 # A furniture line is short: prompts and teasers are one sentence.  Longer lines are
 # prose and are always kept (the longest prompt in the demo site is ~110 characters).

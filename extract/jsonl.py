@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from core.records import LABELS, Article, Page, RelevanceLabel
 from extract.article import article_from_text
-from reewatch.records import LABELS, Article, Page, RelevanceLabel
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reewatch.records import RunSummary
+from core.records import RunSummary
 
 SUMMARY_KEY = "ingest-summary"
 SOURCES_KEY = "ingest-sources"

@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.errors import ReewatchError
+from pipeline.settings import Settings, load_settings
 from reewatch import prefect_env
-from reewatch.errors import ReewatchError
-from reewatch.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from reewatch.records import RunSummary
+    from core.records import RunSummary
 
 app = typer.Typer(
     help="reewatch: monitor the news on rare-earth trade — fetch, extract, deduplicate, triage, store in DuckDB, digest.",
@@ -93,21 +93,21 @@ def run(
     """Run one monitoring cycle: fetch, extract, triage, store, then the digest."""
     try:
         s = _settings(config, db)
-        from flows.digest_flow import run_configured_digest
+        from digest.run import run_configured_digest
         from flows.ingest import ingest_flow
 
         with console.status("ingesting… (first start of Prefect and the model takes a while)"):
             summary = ingest_flow(config=str(config) if config else None, db=str(s.db), feeds=feed, task_runner=task_runner)
         print_summary(summary)
         if not no_digest:
-            for r in run_configured_digest(s):
+            for r in run_configured_digest(s.db, s.digest):
                 _print_delivery(r)
     except ReewatchError as exc:
         _fail(exc)
 
 
 def _print_delivery(r: object) -> None:
-    from flows.digest_flow import DeliveryResult
+    from digest.run import DeliveryResult
 
     assert isinstance(r, DeliveryResult)
     what = "alert" if r.kind == "alert" else "digest"
@@ -133,7 +133,7 @@ def import_(
     """Ingest already-fetched documents from a JSONL file (bad lines are reported and skipped); exported records keep their stories, scores and labels."""
     try:
         s = _settings(config, db)
-        from reewatch.importer import import_jsonl
+        from pipeline.importer import import_jsonl
 
         if not file.is_file():
             raise ReewatchError(f"{file} does not exist; pass a JSONL file")
@@ -204,7 +204,7 @@ def digest(
     try:
         s = _settings(config, db)
         from digest.channels import check_format
-        from flows.digest_flow import options_from_settings, run_alerts, run_configured_digest
+        from digest.run import DigestOptions, run_alerts, run_configured_digest
 
         if alerts:
             results = run_alerts(s.db, s.digest)
@@ -215,8 +215,8 @@ def digest(
                 formats = tuple(check_format(f) for f in fmt or [])
             except ValueError as exc:
                 raise ReewatchError(str(exc)) from exc
-            opts = options_from_settings(s.digest, preview=preview, force=now or bool(to), formats=formats or None)
-            results = run_configured_digest(s, targets=list(to or []), only=list(channel or []), options=opts)
+            opts = DigestOptions(settings=s.digest, preview=preview, force=now or bool(to), formats=formats)
+            results = run_configured_digest(s.db, s.digest, targets=list(to or []), only=list(channel or []), options=opts)
         failed = False
         for r in results:
             _print_delivery(r)

@@ -19,7 +19,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from reewatch.errors import ConfigError, ReadOnlyQueryError, StoreError
+from core.errors import ConfigError, ReadOnlyQueryError, StoreError
 from store.db import connect
 
 FORMATS = ("table", "csv", "json")

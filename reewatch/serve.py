@@ -23,9 +23,9 @@ from types import FrameType
 import httpx
 from rich.console import Console
 
+from core.errors import ReewatchError
+from pipeline.settings import Settings
 from reewatch import prefect_env
-from reewatch.errors import ReewatchError
-from reewatch.settings import Settings
 
 # A cold `prefect server start` (migrations of a new SQLite file, UI assets) takes 8–25 s
 # on 2 busy cores; two minutes leaves room before we call it failed.

@@ -8,7 +8,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from reewatch.settings import Settings
+from pipeline.settings import Settings
 from store.db import connect
 
 

@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-from reewatch.records import DedupFeatures
+from core.records import DedupFeatures
 from store.articles import save_features
 from triage.archive import Archive, ArchiveEntry
 from triage.features import FEATURES_VERSION, Features, article_features, pack, unpack

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from reewatch.records import DedupFeatures, FetchAttempt, NoArticle, TriagedArticle
+from core.records import DedupFeatures, FetchAttempt, NoArticle, TriagedArticle
 from store.db import transaction
 from store.rollup import default_topic, rebuild_story_rollup, refresh_story_rollup
 
@@ -80,7 +80,7 @@ def insert_rows(
 
 def unseen(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str]:
     """The URLs (as given, or by canonical form) never handled before."""
-    from extract.urls import canonicalize_url
+    from core.urls import canonicalize_url
 
     urls = list(dict.fromkeys(urls))
     if not urls:
@@ -108,7 +108,7 @@ def save_batch(
     run_id: str,
 ) -> int:
     """Store one batch in one transaction; returns how many articles were new."""
-    from extract.urls import canonicalize_url
+    from core.urls import canonicalize_url
 
     now = datetime.now(UTC)
     docs: list[tuple[Any, ...]] = []

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import duckdb
 
-from reewatch.errors import DatabaseLockedError, SchemaTooNewError, StoreError
+from core.errors import DatabaseLockedError, SchemaTooNewError, StoreError
 
+# How long a writer waits for another process to release the DuckDB file before giving up
+# (a demo ingest holds it 5-15 s; a longer wait is the writer slot's job, flows/writer.py).
+WRITE_WAIT_S = 30.0
 _MIGRATION_RE = re.compile(r"^(\d{3})_([\w-]+)\.sql$")
 
 

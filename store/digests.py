@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from reewatch.records import LABELS, RelevanceLabel, StoryDigestItem, StoryOutlet
+from core.records import LABELS, RelevanceLabel, StoryDigestItem, StoryOutlet
 from store.db import transaction
 from store.rollup import default_topic
 

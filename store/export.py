@@ -146,6 +146,6 @@ def parse_since(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        from reewatch.errors import ConfigError
+        from core.errors import ConfigError
 
         raise ConfigError(f"--since {value!r} is not a date; use YYYY-MM-DD, e.g. 2025-06-01") from exc

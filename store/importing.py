@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from reewatch.records import TriagedArticle
+from core.records import TriagedArticle
 from store import articles as store_articles
 from store.db import transaction
 

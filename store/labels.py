@@ -13,8 +13,8 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-from reewatch.errors import StoreError
-from reewatch.records import LABELS, TopicScore
+from core.errors import StoreError
+from core.records import LABELS, TopicScore
 from store.rollup import default_topic, refresh_for_articles
 from triage.head import Head
 from triage.profiles import TopicProfile
@@ -22,7 +22,7 @@ from triage.profiles import TopicProfile
 
 def resolve_article(con: duckdb.DuckDBPyConnection, url: str) -> str:
     """The canonical URL of a stored article given its URL or canonical URL."""
-    from extract.urls import canonicalize_url
+    from core.urls import canonicalize_url
 
     row = con.execute(
         "SELECT canonical_url FROM documents WHERE canonical_url IN (?, ?) OR url = ? LIMIT 1",

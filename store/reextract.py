@@ -14,8 +14,8 @@ from datetime import datetime
 
 import duckdb
 
-from reewatch.rawhtml import decompress_html
-from reewatch.records import Article, NoArticle
+from core.rawhtml import decompress_html
+from core.records import Article, NoArticle
 from store.db import transaction
 from store.rollup import rebuild_story_rollup
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from extract.discover import SourceOutcome
-from reewatch.records import Source
+from core.records import Source, SourceOutcome
 
 # A failing source is retried at the next run after its first failure, then after 30 min,
 # 1 h, 2 h… (doubling): with the default 15-minute ingest schedule a dead feed costs ~8

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from core.records import Article
 from extract.article import article_from_text
-from reewatch.records import Article
 from triage.align import MAX_SENTENCES, SentenceVectors, monotone_alignment, split_sentences
 from triage.archive import Archive
 from triage.dedup import dedup_batch

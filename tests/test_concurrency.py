@@ -12,11 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.concurrency import limit_name, one_writer
-from flows.ingest import DIRECT_STAGES, IngestPlan, ingest_flow, run_ingest
-from reewatch.errors import DatabaseLockedError
-from reewatch.records import RunSummary
-from reewatch.settings import load_settings
+from core.errors import DatabaseLockedError
+from core.records import RunSummary
+from flows.ingest import ingest_flow
+from flows.writer import limit_name, one_writer
+from pipeline.ingest import run_ingest
+from pipeline.plan import DIRECT_STAGES, IngestPlan
+from pipeline.settings import load_settings
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +107,7 @@ def test_two_concurrent_ingest_flows_take_turns(prefect_harness: None, demo_site
 HOLD_SLOT = """
 import sys, time
 from pathlib import Path
-from flows.concurrency import one_writer
+from flows.writer import one_writer
 with one_writer(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(300)
@@ -113,7 +115,7 @@ with one_writer(Path(sys.argv[1])):
 TAKE_SLOT = """
 import sys
 from pathlib import Path
-from flows.concurrency import one_writer
+from flows.writer import one_writer
 with one_writer(Path(sys.argv[1]), wait_s=5.0):
     print("taken", flush=True)
 """
@@ -125,7 +127,7 @@ def test_a_slot_left_by_a_killed_run_is_given_back(tmp_path: Path) -> None:
     import json
     import os
 
-    from flows.concurrency import holder_path
+    from store.holder import holder_path
 
     db = tmp_path / "killed.duckdb"
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
@@ -144,7 +146,7 @@ def test_a_slot_left_by_a_killed_run_is_given_back(tmp_path: Path) -> None:
 
 
 def test_only_a_recorded_local_holder_that_stopped_is_dead() -> None:
-    from flows.concurrency import is_dead_holder
+    from store.holder import is_dead_holder
 
     assert is_dead_holder({"host": "here", "pid": 41}, "here", running=False)
     assert not is_dead_holder({"host": "here", "pid": 41}, "here", running=True)

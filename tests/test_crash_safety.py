@@ -21,9 +21,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.ingest import DIRECT_STAGES, IngestPlan, run_ingest
+from pipeline.ingest import run_ingest
+from pipeline.plan import DIRECT_STAGES, IngestPlan
+from pipeline.settings import load_settings
 from reewatch.demo.server import site_dir
-from reewatch.settings import load_settings
 from tests.loopback import Site, send, serve
 
 pytestmark = pytest.mark.slow
@@ -36,8 +37,9 @@ KILL_POINTS = ((0, 0.0), (3, 0.0), (9, 0.3))
 RUNNER = """
 import sys
 from pathlib import Path
-from flows.ingest import DIRECT_STAGES, IngestPlan, run_ingest
-from reewatch.settings import load_settings
+from pipeline.ingest import run_ingest
+from pipeline.plan import DIRECT_STAGES, IngestPlan
+from pipeline.settings import load_settings
 plan = IngestPlan.from_settings(load_settings(db=Path(sys.argv[1]), batch_size=int(sys.argv[3])), [sys.argv[2]])
 print(run_ingest(plan, stages=DIRECT_STAGES).stored, flush=True)
 """

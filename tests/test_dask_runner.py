@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.errors import ConfigError
 from flows.ingest import ingest_flow
-from reewatch.errors import ConfigError
 
 pytestmark = [
     pytest.mark.slow,

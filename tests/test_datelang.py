@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import htmldate.extractors as hx
 
+from core.records import Article
 from extract import datelang
 from extract.article import extract_article
-from reewatch.records import Article
 
 FETCHED = datetime(2025, 8, 1, 12, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.records import Article, TriagedArticle
 from extract.article import article_from_text
-from reewatch.records import Article, TriagedArticle
 from store import articles as store_articles
 from store.archive import load_archive
 from store.db import connect

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.records import Article, TopicScore, TriagedArticle
 from extract.article import article_from_text
-from reewatch.records import Article, TopicScore, TriagedArticle
 from store import articles as store_articles
 from store.archive import load_archive
 from store.db import connect

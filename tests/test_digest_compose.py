@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from core.records import StoryDigestItem, StoryOutlet, TopicScore, TriagedArticle
 from digest.alerts import select_alerts
 from digest.channels import Channel, check_schedule, is_due
 from digest.compose import compose, fill_days, rank, summarize
 from digest.render_text import to_markdown, to_text
+from digest.run import DigestOptions, run_digest
+from digest.settings import DigestSettings
 from extract.article import article_from_text
-from flows.digest_flow import DigestOptions, run_digest
-from reewatch.records import StoryDigestItem, StoryOutlet, TopicScore, TriagedArticle
 from store import articles as store_articles
 from store.db import connect
 from store.digests import StoryFilter, pending_stories, updated_stories
@@ -153,7 +154,7 @@ def test_story_that_gains_an_outlet_comes_back_once_under_updates(tmp_path: Path
 def test_channel_filters_and_lookback(tmp_path: Path) -> None:
     db = build_db(tmp_path / "d.duckdb")
     strict = Channel(name="strict", url="file", min_score=0.8)
-    res = run_digest(db, tmp_path / "o", [], channels=[strict], options=DigestOptions(lookback_days=1.0), now=NOW)
+    res = run_digest(db, tmp_path / "o", [], channels=[strict], options=DigestOptions(settings=DigestSettings(lookback_days=1.0)), now=NOW)
     assert [(r.channel, r.stories) for r in res] == [("strict", 1)]
 
 

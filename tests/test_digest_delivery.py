@@ -20,9 +20,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
-from flows.digest_flow import run_alerts, run_digest
+from digest.run import run_alerts, run_digest
+from digest.settings import ChannelSettings, DigestSettings
 from reewatch.cli import app
-from reewatch.settings import ChannelSettings, DigestSettings
 from store.db import connect
 from tests.test_digest_compose import NOW, add_article, build_db
 
@@ -198,7 +198,7 @@ def test_breaking_alert_goes_once_rate_limited_and_not_again_in_the_digest(tmp_p
         later = run_alerts(db, ds, now=NOW + timedelta(minutes=61))
         assert [r.outcome for r in later] == ["sent"] and "Carmaker" in hook.bodies[1]["title"]
         assert run_alerts(db, ds, now=NOW + timedelta(hours=3)) == []  # nothing is sent twice
-        from flows.digest_flow import channels_from_settings
+        from digest.run import channels_from_settings
 
         digest = run_digest(db, tmp_path / "o", [], channels=channels_from_settings(ds), now=NOW + timedelta(hours=4))
         assert [(r.outcome, r.stories) for r in digest] == [("sent", 1)]

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from digest.chart import BAR_COLOR, LATEST_COLOR
-from flows.digest_flow import DigestOptions, run_digest
+from digest.run import DigestOptions, run_digest
+from digest.settings import DigestSettings
 from tests.test_digest_compose import ARTICLES, NOW, Row, build_db
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -97,7 +98,7 @@ def _near(counts: Counter[tuple[int, int, int]], color: tuple[int, int, int], to
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing; run scripts/install-chromium.sh")
 def test_html_digest_renders_in_chromium_with_the_chart(tmp_path: Path) -> None:
     db = build_db(tmp_path / "d.duckdb", rows=ARTICLES + HISTORY)
-    res = run_digest(db, tmp_path / "out", [], options=DigestOptions(preview=True, lookback_days=2.9), now=NOW)
+    res = run_digest(db, tmp_path / "out", [], options=DigestOptions(settings=DigestSettings(lookback_days=2.9), preview=True), now=NOW)
     assert [(r.outcome, r.stories) for r in res] == [("preview", 3)]
     html = Path(res[0].target)
     text = html.read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from extract.jsonl import BadLine, Exported, parse_line
+from pipeline.importer import exported_scores
 from reewatch.cli import app
-from reewatch.importer import exported_scores
 from store.db import connect
 from tests.test_views import DEFAULT, TODAY, build_db
 from triage.features import FEATURES_VERSION, article_features, pack

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from core.rawhtml import decompress_html
+from core.records import Article, NoArticle
+from core.text import tokens
 from extract.article import article_from_text, extract_article
 from extract.dates import parse_datetime, plausible
 from extract.furniture import strip_furniture
 from extract.metadata import clean_title, normalize_lang
-from extract.text import tokens
-from reewatch.rawhtml import decompress_html
-from reewatch.records import Article, NoArticle
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "reewatch" / "demo" / "site"

@@ -1,4 +1,4 @@
-"""A batch's extraction shared with worker processes (flows/extract_pool.py): the same results,
+"""A batch's extraction shared with worker processes (extract/pool.py): the same results,
 in the same order, as extracting it here alone, also when a worker has died; and an ingest with
 shared extraction stores what one without it stores."""
 
@@ -14,11 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import extract_pool
-from flows.extract_pool import MIN_SHARED_PAGES, extract_pages, extract_shared, split_shares
-from flows.ingest import DIRECT_STAGES, IngestPlan, run_ingest
-from reewatch.records import Article, NoArticle, Page
-from reewatch.settings import load_settings
+from core.records import Article, NoArticle, Page
+from extract import pool as extract_pool
+from extract.pool import MIN_SHARED_PAGES, extract_pages, extract_shared, split_shares
+from pipeline.ingest import run_ingest
+from pipeline.plan import DIRECT_STAGES, IngestPlan
+from pipeline.settings import load_settings
 
 SITE = Path(__file__).resolve().parents[1] / "reewatch" / "demo" / "site"
 FETCHED = datetime(2025, 8, 1, 12, 0, tzinfo=UTC)
@@ -119,7 +120,7 @@ import os, sys
 sys.path.insert(0, {repo!r})
 with open(sys.argv[1], "a") as marker:  # every run of this script's top level leaves a line
     marker.write(f"{{os.getpid()}}\\n")
-from flows.extract_pool import fallbacks, run_in_worker, worker_batches
+from extract.pool import fallbacks, run_in_worker, worker_batches
 print(run_in_worker(abs, -3), worker_batches(), fallbacks())
 """
 

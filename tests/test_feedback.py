@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from core.records import Article, TriagedArticle
 from reewatch.cli import app
-from reewatch.records import Article, TriagedArticle
 from store.articles import save_batch
 from store.db import connect
 from store.labels import latest_head, with_trained_heads

@@ -7,12 +7,13 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from extract.discover import allowed_link, fetch_page, read_source
-from extract.http import Fetcher, HttpOptions, Response
-from reewatch.records import Link, NoArticle, Page, Source
+from core.records import Link, NoArticle, Page, Source
+from fetch.discover import allowed_link, fetch_page, read_source
+from fetch.http import Fetcher, Response
+from fetch.options import FetchOptions
 from tests.loopback import Site, send, serve, slow, static
 
-OPTS = HttpOptions(read_timeout_s=1.0, connect_timeout_s=1.0, total_timeout_s=3.0, max_bytes=50_000, retries=2)
+OPTS = FetchOptions(read_timeout_s=1.0, connect_timeout_s=1.0, total_timeout_s=3.0, max_bytes=50_000, retries=2)
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 <item><title>One</title><link>/a/one.html</link><pubDate>Mon, 09 Jun 2025 10:00:00 GMT</pubDate></item>
 <item><title>One again</title><link>/a/one.html</link></item>
@@ -26,7 +27,7 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def _get(url: str, opts: HttpOptions = OPTS) -> Response:
+async def _get(url: str, opts: FetchOptions = OPTS) -> Response:
     async with Fetcher(opts) as f:
         return await f.get(url, "test")
 
@@ -81,12 +82,12 @@ def test_timeout_is_recorded() -> None:
     site = Site()
     with serve(site):
         site.route("/slow", slow(2.5))
-        r = run(_get(f"{site.base}/slow", HttpOptions(read_timeout_s=0.5, connect_timeout_s=0.5, total_timeout_s=1, retries=0)))
+        r = run(_get(f"{site.base}/slow", FetchOptions(read_timeout_s=0.5, connect_timeout_s=0.5, total_timeout_s=1, retries=0)))
     assert not r.ok and r.attempt.error_class == "timeout"
 
 
 def test_unreachable_host_is_a_connect_error_not_an_exception() -> None:
-    r = run(_get("http://127.0.0.1:9/nothing", HttpOptions(retries=0, connect_timeout_s=1)))
+    r = run(_get("http://127.0.0.1:9/nothing", FetchOptions(retries=0, connect_timeout_s=1)))
     assert not r.ok and r.attempt.error_class in ("connect", "timeout")
 
 

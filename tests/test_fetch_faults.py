@@ -16,16 +16,17 @@ from typing import Any
 
 import pytest
 
-from extract.discover import fetch_page, fetch_pages, read_source, read_sources
-from extract.feeds import parse_feed
-from extract.http import Fetcher, HttpOptions, Response
-from reewatch.records import Link, NoArticle, Page, Source
+from core.records import Link, NoArticle, Page, Source
+from fetch.discover import fetch_page, fetch_pages, read_source, read_sources
+from fetch.feeds import parse_feed
+from fetch.http import Fetcher, Response
+from fetch.options import FetchOptions
 from store import articles as store_articles
 from store import sources as store_sources
 from store.db import connect, transaction
 from tests.loopback import Site, endless, fixture, redirect, reset_mid_body, send, serve, slow, static
 
-FAST = HttpOptions(read_timeout_s=1.0, connect_timeout_s=1.0, total_timeout_s=3.0, max_bytes=200_000, retries=2,
+FAST = FetchOptions(read_timeout_s=1.0, connect_timeout_s=1.0, total_timeout_s=3.0, max_bytes=200_000, retries=2,
                    backoff_base_s=0.05)
 
 
@@ -33,17 +34,17 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def _get(url: str, opts: HttpOptions = FAST) -> Response:
+async def _get(url: str, opts: FetchOptions = FAST) -> Response:
     async with Fetcher(opts) as f:
         return await f.get(url, "faults")
 
 
-async def _page(url: str, opts: HttpOptions = FAST) -> tuple[Any, Any]:
+async def _page(url: str, opts: FetchOptions = FAST) -> tuple[Any, Any]:
     async with Fetcher(opts) as f:
         return await fetch_page(f, Link(url, "faults"))
 
 
-async def _read(src: Source, opts: HttpOptions = FAST) -> Any:
+async def _read(src: Source, opts: FetchOptions = FAST) -> Any:
     async with Fetcher(opts) as f:
         return await read_source(f, src)
 
@@ -268,7 +269,7 @@ def test_faults_are_logged_and_never_stop_other_sources(tmp_path: Path) -> None:
         site.route("/slow.xml", slow(2.0))
         site.route("/bomb.xml", static(fixture("bomb.xml"), "application/rss+xml"))
         srcs = [Source(n, "rss", f"{site.base}/{n}.xml", allow_private=True) for n in ("good", "500", "slow", "bomb")]
-        opts = HttpOptions(read_timeout_s=0.5, connect_timeout_s=0.5, total_timeout_s=1.0, retries=1,
+        opts = FetchOptions(read_timeout_s=0.5, connect_timeout_s=0.5, total_timeout_s=1.0, retries=1,
                            backoff_base_s=0.05)
 
         async def go() -> Any:

@@ -1,4 +1,4 @@
-"""glibc's malloc arenas are capped once (reewatch/memory.py); an explicit MALLOC_ARENA_MAX wins."""
+"""glibc's malloc arenas are capped once (core/memory.py); an explicit MALLOC_ARENA_MAX wins."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PROBE = "import flows.ingest, reewatch.memory as m; print(m._done)"
+PROBE = "import core.memory as m; m.limit_malloc_arenas(); print(m._done)"
 
 
 def _probe(env_extra: dict[str, str]) -> str:
@@ -19,7 +19,7 @@ def _probe(env_extra: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def test_importing_the_ingest_caps_the_arenas() -> None:
+def test_the_arenas_are_capped() -> None:
     assert _probe({}) == ("True" if sys.platform.startswith("linux") else "False")
 
 

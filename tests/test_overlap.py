@@ -14,10 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.extract_pool import worker_batches
-from flows.ingest import DIRECT_STAGES, IngestPlan, run_ingest
-from flows.overlap import OrderedWriter, Prefetch
-from reewatch.settings import load_settings
+from extract.pool import worker_batches
+from pipeline.ingest import run_ingest
+from pipeline.overlap import OrderedWriter, Prefetch
+from pipeline.plan import DIRECT_STAGES, IngestPlan
+from pipeline.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = {
@@ -30,8 +31,10 @@ SNAPSHOT = {
 NOOP_RUNNER = """
 import json, sys
 from pathlib import Path
-from flows.ingest import DIRECT_STAGES, IngestPlan, archive_loads, run_ingest
-from reewatch.settings import load_settings
+from pipeline.batches import archive_loads
+from pipeline.ingest import run_ingest
+from pipeline.plan import DIRECT_STAGES, IngestPlan
+from pipeline.settings import load_settings
 from triage.embed import model_loads
 plan = IngestPlan.from_settings(load_settings(db=Path(sys.argv[1])), [sys.argv[2]])
 s = run_ingest(plan, stages=DIRECT_STAGES)

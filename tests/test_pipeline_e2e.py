@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.digest_flow import run_digest
+from digest.run import run_digest
 from flows.ingest import ingest_flow
 
 pytestmark = pytest.mark.slow

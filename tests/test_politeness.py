@@ -8,16 +8,17 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from extract.discover import fetch_pages, read_source, read_sources
-from extract.http import Fetcher, HttpOptions
-from extract.robots import RobotsCache
-from reewatch.records import Link, NoArticle, Page, Source
+from core.records import Link, NoArticle, Page, Source
+from fetch.discover import fetch_pages, read_source, read_sources
+from fetch.http import Fetcher
+from fetch.options import FetchOptions
+from fetch.robots import RobotsCache
 from store import articles as store_articles
 from store import sources as store_sources
 from store.db import connect, transaction
 from tests.loopback import Gauge, Site, conditional, fixture, serve, slow, static
 
-OPTS = HttpOptions(read_timeout_s=2.0, connect_timeout_s=1.0, total_timeout_s=5.0, retries=0,
+OPTS = FetchOptions(read_timeout_s=2.0, connect_timeout_s=1.0, total_timeout_s=5.0, retries=0,
                    user_agent="reewatch/0.1 (news monitoring; ops@example.org)")
 PAGE = b"<html><body><p>A story.</p></body></html>"
 
@@ -26,7 +27,7 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def _pages(urls: list[str], opts: HttpOptions = OPTS, robots: RobotsCache | None = None) -> list[Any]:
+async def _pages(urls: list[str], opts: FetchOptions = OPTS, robots: RobotsCache | None = None) -> list[Any]:
     async with Fetcher(opts, robots=robots or RobotsCache()) as f:
         return await fetch_pages(f, [Link(u, "s") for u in urls])
 
@@ -84,7 +85,7 @@ def test_per_host_concurrency_never_exceeds_the_limit() -> None:
     with serve(site):
         for i in range(12):
             site.route(f"/p{i}", slow(0.15, PAGE))
-        got = run(_pages([f"{site.base}/p{i}" for i in range(12)], HttpOptions(per_host=2, retries=0)))
+        got = run(_pages([f"{site.base}/p{i}" for i in range(12)], FetchOptions(per_host=2, retries=0)))
     assert all(isinstance(p, Page) for p, _ in got)
     assert site.gauge.peak == 2  # the limit is reached (so it is real) and never passed
 
@@ -98,7 +99,7 @@ def test_global_limit_holds_across_hosts() -> None:
             for i in range(5):
                 s.route(f"/p{i}", slow(0.15, PAGE))
                 urls.append(f"{s.base}/p{i}")
-        got = run(_pages(urls, HttpOptions(per_host=3, max_connections=4, retries=0)))
+        got = run(_pages(urls, FetchOptions(per_host=3, max_connections=4, retries=0)))
     assert all(isinstance(p, Page) for p, _ in got)
     assert gauge.peak == 4
 
@@ -109,7 +110,7 @@ def test_minimum_delay_and_crawl_delay_space_requests() -> None:
         for i in range(4):
             site.route(f"/p{i}", static(PAGE))
         run(_pages([f"{site.base}/p{i}" for i in range(4)],
-                   HttpOptions(min_delay_s=0.25, throttle_private=True, per_host=4, retries=0)))
+                   FetchOptions(min_delay_s=0.25, throttle_private=True, per_host=4, retries=0)))
         starts = [t for p, t in site.log if p.startswith("/p")]
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(starts) == 4 and min(gaps) >= 0.2
@@ -119,7 +120,7 @@ def test_minimum_delay_and_crawl_delay_space_requests() -> None:
         for i in range(3):
             crawl.route(f"/p{i}", static(PAGE))
         run(_pages([f"{crawl.base}/p{i}" for i in range(3)],
-                   HttpOptions(min_delay_s=0.0, throttle_private=True, per_host=3, retries=0)))
+                   FetchOptions(min_delay_s=0.0, throttle_private=True, per_host=3, retries=0)))
         starts = [t for p, t in crawl.log if p.startswith("/p")]
     assert starts[-1] - starts[0] >= 1.9
 
@@ -206,7 +207,7 @@ def test_direct_read_sends_validators() -> None:
 
 def test_minimum_delay_holds_across_fetchers_sharing_a_clock() -> None:
     site = Site()
-    opts = HttpOptions(min_delay_s=0.3, throttle_private=True, retries=0)
+    opts = FetchOptions(min_delay_s=0.3, throttle_private=True, retries=0)
     clock: dict[str, float] = {}
     cache = RobotsCache()
 
@@ -224,7 +225,7 @@ def test_minimum_delay_holds_across_fetchers_sharing_a_clock() -> None:
 
 
 def test_crawl_delay_groups_and_fractions() -> None:
-    from extract.robots import rules_from
+    from fetch.robots import rules_from
 
     text = b"User-agent: *\nCrawl-delay: 0.5\nDisallow: /tmp/\n\nUser-agent: otherbot\nUser-agent: reewatch\nCrawl-delay: 7\n"
     rules = rules_from(200, text)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from core.errors import DatabaseLockedError, ReadOnlyQueryError
 from reewatch.cli import app
-from reewatch.errors import DatabaseLockedError, ReadOnlyQueryError
 from reewatch.query import refuse_writes, run_readonly, statement_kinds
 from tests.test_views import build_db
 

@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from reewatch.rawhtml import MAX_HTML_BYTES, ZSTD_MAGIC, compress_html, decompress_html
+from core.rawhtml import MAX_HTML_BYTES, ZSTD_MAGIC, compress_html, decompress_html
 
 PAGE = "<html><body><h1>Licences for NdFeB magnets</h1><p>Ausfuhr genehmigt — 稀土 \udc80</p></body></html>"
 

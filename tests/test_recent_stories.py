@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.records import Article, TopicScore, TriagedArticle
 from reewatch.query import run_readonly
-from reewatch.records import Article, TopicScore, TriagedArticle
 from store.articles import save_batch, set_meta
 from store.db import connect, migrations
 from store.importing import save_exported

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from core.records import Article, NoArticle, TriagedArticle
 from extract.article import extract_article
 from reewatch.cli import app
-from reewatch.records import Article, NoArticle, TriagedArticle
 from store import articles as store_articles
 from store.db import connect
 from store.reextract import StoredPage, reextract

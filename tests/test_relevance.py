@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reewatch.errors import ConfigError
-from reewatch.records import Article, TopicScore
+from core.errors import ConfigError
+from core.records import Article, TopicScore
 from triage.embed import DEFAULT_MODEL, dedup_text, embed_texts
 from triage.evidence import FEATURES as LEXICAL_FEATURES
 from triage.evidence import lexical_evidence, split_text

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from core.errors import SchemaTooNewError
 from reewatch.cli import app
-from reewatch.errors import SchemaTooNewError
 from reewatch.query import run_readonly
 from store.db import connect, migrations, schema_version
 from store.schema_doc import DOC_PATH, DOCUMENTED_VIEWS, schema_markdown

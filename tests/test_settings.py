@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from reewatch.errors import ConfigError
-from reewatch.settings import load_settings, packaged_default_config
+from core.errors import ConfigError
+from pipeline.settings import load_settings, packaged_default_config
 
 
 def test_packaged_defaults_list_real_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

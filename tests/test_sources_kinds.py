@@ -14,19 +14,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from extract.discover import SourceOutcome, read_source
-from extract.gdelt import GDELT_MAX_RECORDS, window_url
-from extract.gnews import clean_title, publisher_url
-from extract.http import Fetcher, HttpOptions
-from extract.sitemaps import parse_sitemap
-from extract.watch import parse_watch_page
-from reewatch.records import Source, SourceKind
+from core.records import Source, SourceKind, SourceOutcome
+from fetch.discover import read_source
+from fetch.gdelt import GDELT_MAX_RECORDS, window_url
+from fetch.gnews import clean_title, publisher_url
+from fetch.http import Fetcher
+from fetch.options import FetchOptions
+from fetch.sitemaps import parse_sitemap
+from fetch.watch import parse_watch_page
 from tests.loopback import Site, fixture, send, serve, static
 
-OPTS = HttpOptions(read_timeout_s=1.0, connect_timeout_s=1.0, total_timeout_s=3.0, retries=0)
+OPTS = FetchOptions(read_timeout_s=1.0, connect_timeout_s=1.0, total_timeout_s=3.0, retries=0)
 
 
-def read(src: Source, opts: HttpOptions = OPTS, cursor: str | None = None) -> SourceOutcome:
+def read(src: Source, opts: FetchOptions = OPTS, cursor: str | None = None) -> SourceOutcome:
     async def go() -> SourceOutcome:
         async with Fetcher(opts) as f:
             return await read_source(f, src, cursor=cursor)
@@ -133,7 +134,7 @@ def test_gdelt_answer_is_parsed_and_full_windows_are_split() -> None:
         site.route("/api/v2/doc/doc", api)
         probe = read(Source("g0", "gdelt", f"{site.base}/api/v2/doc/doc?query=x&probe=1", allow_private=True))
         out = read(Source("g", "gdelt", f"{site.base}/api/v2/doc/doc?query=%22rare%20earth%22&timespan=1d",
-                          allow_private=True), HttpOptions(retries=0, gdelt_lookback_h=12, gdelt_max_requests=10))
+                          allow_private=True), FetchOptions(retries=0, gdelt_lookback_h=12, gdelt_max_requests=10))
         queries = [parse_qs(urlsplit(p).query) for p, _ in site.log if "probe" not in p]
     assert [lk.url for lk in probe.links] == ["https://ledger.example.com/asia/rare-earth-licence-backlog",
                                              "https://courier.example.net/industry/magnet-makers-seek-waivers"]

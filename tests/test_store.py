@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import DatabaseLockedError, ReadOnlyQueryError, SchemaTooNewError
+from core.records import NoArticle, TopicScore, TriagedArticle
 from extract.article import article_from_text
-from reewatch.errors import DatabaseLockedError, ReadOnlyQueryError, SchemaTooNewError
 from reewatch.query import run_readonly
-from reewatch.records import NoArticle, TopicScore, TriagedArticle
 from store import articles as store_articles
 from store.archive import load_archive
 from store.db import connect, migrations, schema_version

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from core.rawhtml import compress_html
+from core.records import Article, TopicScore, TriagedArticle
 from reewatch.cli import app
-from reewatch.rawhtml import compress_html
-from reewatch.records import Article, TopicScore, TriagedArticle
 from store.articles import save_batch, set_meta
 from store.db import connect, transaction
 from store.labels import save_scores

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.urls import canonicalize_url
+from core.urls import canonicalize_url
 
 SAME_ARTICLE = [
     "https://news.example.com/world/licences-tighten",

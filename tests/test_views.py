@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.records import FetchAttempt, NoArticle, TopicScore, TriagedArticle
 from extract.article import article_from_text
-from reewatch.records import FetchAttempt, NoArticle, TopicScore, TriagedArticle
 from store import articles as store_articles
 from store.db import connect
 

@@ -23,7 +23,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from reewatch.records import Article, DedupFeatures
+from core.records import Article, DedupFeatures
 from triage.align import SentenceEmbedder, SentenceVectors, monotone_alignment
 from triage.archive import Archive, ArchiveEntry
 from triage.features import Features, article_features, pack

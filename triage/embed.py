@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reewatch.errors import ModelError
+from core.errors import ModelError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -142,7 +142,7 @@ def length_batches(tokenizer: Any, texts: list[str], max_len: int, size: int = B
 def model_threads(n: int | None) -> Iterator[None]:
     """The model's matrix products use ``n`` threads (torch's intra-op pool) inside the block;
     None leaves them alone.  The ingest gives one core to its extraction worker process
-    (flows/extract_pool.py) and the rest to the model, so the two never run three threads on
+    (extract/pool.py) and the rest to the model, so the two never run three threads on
     two cores.  The process's previous setting is restored on leaving."""
     if n is None:
         yield

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reewatch.records import DedupFeatures
+from core.records import DedupFeatures
 from triage.align import split_sentences
 from triage.events import event_keys
 from triage.lexical import TermVector, content_terms

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from reewatch.records import RelevanceLabel
+from core.records import RelevanceLabel
 
 ADJACENT_TARGET = 0.4
 TARGETS: dict[RelevanceLabel, float] = {"relevant": 1.0, "adjacent": ADJACENT_TARGET, "irrelevant": 0.0}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from extract.text import tokens
+from core.text import tokens
 from triage.events import _COMMON
 
 # Content terms kept per article (by count, ties by term): the body of a news excerpt

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from extract.text import tokens
+from core.text import tokens
 
 # Word n-gram length of a shingle: 5 words, the unit of the "5-gram containment" by which
 # ../shared/data/news/dev.jsonl describes its copies.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from reewatch.records import Article, TriagedArticle
+from core.records import Article, TriagedArticle
 from triage.archive import Archive
 from triage.dedup import dedup_batch
 from triage.embed import dedup_text, embed_texts

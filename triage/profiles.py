@@ -30,8 +30,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reewatch.errors import ConfigError
-from reewatch.records import LABELS, RelevanceLabel
+from core.errors import ConfigError
+from core.records import LABELS, RelevanceLabel
 
 if TYPE_CHECKING:
     from triage.head import Head

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from reewatch.records import Article, RelevanceLabel, TopicScore
+from core.records import Article, RelevanceLabel, TopicScore
 from triage.evidence import FEATURES as LEXICAL_FEATURES
 from triage.evidence import Evidence, lexical_evidence
 from triage.head import TARGETS, Head, fit

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from reewatch.errors import ReewatchError
-from reewatch.records import Article, NoArticle
+from core.errors import ReewatchError
+from core.records import Article, NoArticle
 
 console = Console()
 err = Console(stderr=True)
@@ -31,7 +31,7 @@ def reextract_command(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="reewatch.toml to read.")] = None,
 ) -> None:
     """Re-run extraction on the stored raw HTML (after an upgrade), without refetching."""
-    from reewatch.settings import load_settings
+    from pipeline.settings import load_settings
     from store.db import connect
     from store.reextract import count_pages, reextract
 

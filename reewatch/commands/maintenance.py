@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from reewatch.errors import ReewatchError
+from core.errors import ReewatchError
 
 console = Console()
 err = Console(stderr=True)
@@ -48,12 +48,12 @@ def migrate(
 ) -> None:
     """Apply the database migrations this file lacks (every writing command does this too)."""
     try:
-        from reewatch.settings import load_settings
-        from store.db import upgrade
+        from pipeline.settings import load_settings
+        from store.db import WRITE_WAIT_S, upgrade
 
         s = load_settings(config, db=db)
         existed = s.db.exists()
-        applied, version = upgrade(s.db, wait_s=30.0)
+        applied, version = upgrade(s.db, wait_s=WRITE_WAIT_S)
         if not existed:
             console.print(f"created {s.db} at schema version {version}")
         elif applied:

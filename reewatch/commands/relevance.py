@@ -11,13 +11,13 @@ import typer
 from numpy.typing import NDArray
 from rich.console import Console
 
-from reewatch.errors import ReewatchError
-from reewatch.records import LABELS
+from core.errors import ReewatchError
+from core.records import LABELS
 
 if TYPE_CHECKING:
     import duckdb
 
-    from reewatch.settings import Settings
+    from pipeline.settings import Settings
     from store.labels import StoredDoc
     from triage.profiles import TopicProfile
 
@@ -30,7 +30,7 @@ TopicOpt = Annotated[str | None, typer.Option("--topic", "-t", help="Topic profi
 
 
 def _settings(config: Path | None, db: Path | None) -> Settings:
-    from reewatch.settings import load_settings
+    from pipeline.settings import load_settings
 
     return load_settings(config, db=db)
 

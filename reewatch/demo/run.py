@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.settings import load_settings
 from reewatch import prefect_env
 from reewatch.demo.server import serve_site
-from reewatch.settings import load_settings
 
 
 def run_demo(db: Path, fresh: bool, console: Console) -> None:
@@ -17,7 +17,7 @@ def run_demo(db: Path, fresh: bool, console: Console) -> None:
     prefect_env.prepare(settings.data_dir)
     if fresh and db.exists():
         db.unlink()
-    from flows.digest_flow import run_configured_digest
+    from digest.run import run_configured_digest
     from flows.ingest import ingest_flow
     from reewatch.cli import print_summary
     from store.db import connect
@@ -27,7 +27,7 @@ def run_demo(db: Path, fresh: bool, console: Console) -> None:
         with console.status("ingesting the demo site… (first start of Prefect and the model takes a while)"):
             summary = ingest_flow(db=str(db), feeds=[f"{base}/feed.xml"])
     print_summary(summary)
-    results = run_configured_digest(settings)
+    results = run_configured_digest(settings.db, settings.digest)
     con = connect(db, read_only=True)
     try:
         rows = con.execute(

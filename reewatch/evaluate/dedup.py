@@ -26,9 +26,9 @@ from numpy.typing import NDArray
 from rich.console import Console
 from rich.table import Table
 
-from extract.text import content_hash
-from extract.urls import canonicalize_url
-from reewatch.records import Article
+from core.records import Article
+from core.text import content_hash
+from core.urls import canonicalize_url
 from triage.align import SentenceEmbedder
 from triage.archive import Archive
 from triage.dedup import DedupDecision, dedup_batch

@@ -18,12 +18,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from core.records import Article
 from extract.article import extract_article
 from extract.dates import to_utc
 from extract.metadata import page_meta
 from reewatch.evaluate.extraction_data import GoldSet, find_sets, subset
 from reewatch.evaluate.metrics import Summary, bag_f1, shingle_f1, summarize
-from reewatch.records import Article
 
 # Every benchmark page was crawled before today, so "now" stands in for "fetched at"
 # (WCXB pages carry dates up to March 2026: an earlier fixed date would reject them as future).

@@ -1,6 +1,6 @@
 """Extraction metrics (definitions in ../shared/data/README.md): pure functions, no I/O.
 
-Word tokens are ``extract.text.tokens`` (``\\w+`` runs, lower-cased).  Both metrics are
+Word tokens are ``core.text.tokens`` (``\\w+`` runs, lower-cased).  Both metrics are
 F1 over multisets: of tokens (bag F1) and of token 4-grams (shingle F1).
 """
 
@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from extract.text import tokens
+from core.text import tokens
 
 SHINGLE_N = 4
 

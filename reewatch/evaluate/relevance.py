@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from reewatch.errors import ReewatchError
-from reewatch.records import Article, TopicScore
+from core.errors import ReewatchError
+from core.records import Article, TopicScore
 
 # The JSONL items carry raw page text without a separate title: its first line is taken
 # as the title when it is at most this long (a headline), else the title is empty.

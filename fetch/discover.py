@@ -7,7 +7,7 @@ Source kinds::
 
     rss, gnews   RSS/Atom feed (gnews: Google News search, publisher URLs recovered)
     sitemap      urlset, sitemap index or Google News sitemap, recent URLs only
-    gdelt        GDELT DOC 2.0 ArtList query, windowed (extract.gdelt)
+    gdelt        GDELT DOC 2.0 ArtList query, windowed (fetch.gdelt)
     page         a section front watched for new same-site article links
     file         file:// URL or local path: a feed/sitemap file, or a directory
                  (its feed.xml if present, else every *.html below it)
@@ -16,19 +16,19 @@ Source kinds::
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from extract.feeds import FEED_TYPES, ParsedLinks, looks_like_feed, parse_feed
-from extract.gdelt import read_gdelt
-from extract.gnews import publisher_links
-from extract.http import Fetcher, Response, file_path, listing_attempt
-from extract.politeness import is_private_host
-from extract.sitemaps import parse_sitemap
-from extract.watch import parse_watch_page
-from reewatch.records import FetchAttempt, Link, NoArticle, Page, Source
+from core.records import FetchAttempt, Link, NoArticle, Page, Source, SourceOutcome
+from fetch.feeds import FEED_TYPES, ParsedLinks, looks_like_feed, parse_feed
+from fetch.gdelt import read_gdelt
+from fetch.gnews import is_redirect_link, publisher_links
+from fetch.http import Fetcher, Response, file_path, listing_attempt
+from fetch.politeness import is_private_host
+from fetch.sitemaps import parse_sitemap
+from fetch.watch import parse_watch_page
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_ACCEPT = (*FEED_TYPES, "text/", "application/xhtml+xml")
@@ -37,33 +37,6 @@ SITEMAP_ACCEPT = ("application/xml", "text/xml", "application/gzip", "applicatio
 SNIFF_BYTES = 1024
 # Kinds read over the network without robots.txt: feeds and APIs configured by hand.
 NO_ROBOTS_KINDS = ("rss", "gnews", "gdelt")
-
-
-@dataclass(frozen=True)
-class SourceOutcome:
-    """What reading one source gave (for source health and the run summary)."""
-
-    source: Source
-    links: tuple[Link, ...]
-    attempt: FetchAttempt
-    skipped: int = 0
-    not_modified: bool = False
-    problem: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    warning: str | None = None
-    # Requests after the first (child sitemaps, GDELT windows), for the fetches log.
-    extra_attempts: tuple[FetchAttempt, ...] = ()
-    # GDELT: the time up to which the query was read (next run starts there).
-    cursor: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.attempt.ok and self.problem is None
-
-    @property
-    def attempts(self) -> tuple[FetchAttempt, ...]:
-        return (self.attempt, *self.extra_attempts)
 
 
 def allowed_link(link_url: str, source: Source) -> bool:
@@ -232,6 +205,7 @@ async def fetch_page(fetcher: Fetcher, link: Link) -> tuple[Page | NoArticle | N
         url=link.url, final_url=resp.final_url, source=link.source, html=resp.text(),
         fetched_at=resp.attempt.fetched_at, content_type=resp.content_type or "text/html",
         title_hint=link.title, published_hint=link.published_at,
+        article_url=resp.final_url if is_redirect_link(link.url) and resp.final_url != link.url else None,
     )
     return page, resp.attempt
 

@@ -15,7 +15,7 @@ trafilatura and the metadata parsers are Python-heavy and hold the GIL; in a sec
 *thread* extraction fights the model's Python glue for it (300 real pages on 2 cores:
 embed 17.3 s + extract 6.8 s one after the other, 35.0 s in two threads).  With
 ``extract_ahead`` the ingest extracts batch k+1 in one worker *process* while batch k is
-embedded, deduplicated and scored in the main one (flows/batches.py).  On the 2-core
+embedded, deduplicated and scored in the main one (pipeline/batches.py).  On the 2-core
 bench machine that oversubscribed torch's two threads and lost (300 pages: 46.0 s
 against 39.5 s; 600 pages: ratio to the naive reference 0.58 against 0.94 without).  The
 model now gets only the cores the worker leaves (``model_threads_beside_workers``, restored
@@ -46,7 +46,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TypeVar
 
-from reewatch.records import Article, NoArticle, Page
+from core.records import Article, NoArticle, Page
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -180,20 +180,13 @@ def run_in_worker(fn: Callable[[T], R], arg: T) -> R:
     return _collect(_submit(pool(), fn, arg), fn, arg)
 
 
-def article_url(page: Page) -> str:
-    """The URL an article is stored under: the publisher's, when a Google News redirect led there."""
-    from extract.gnews import is_redirect_link
-
-    return page.final_url if is_redirect_link(page.url) and page.final_url != page.url else page.url
-
-
 def extract_pages(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
     """Extract a batch of pages in this process."""
     from extract.article import extract_article
 
     return [
         extract_article(
-            p.html, url=article_url(p), source=p.source, fetched_at=p.fetched_at, keep_raw_html=keep_raw_html,
+            p.html, url=p.stored_url, source=p.source, fetched_at=p.fetched_at, keep_raw_html=keep_raw_html,
             title_hint=p.title_hint, published_hint=p.published_hint,
         )
         for p in pages

@@ -19,14 +19,15 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
+from core.records import Article, NoArticle, Page, TopicScore, TriagedArticle
 from extract.article import extract_article
 from extract.jsonl import BadLine, Exported, parse_line, parse_record
-from flows.ingest import IngestPlan, new_articles
-from reewatch.records import Article, NoArticle, Page, TopicScore, TriagedArticle
-from reewatch.settings import Settings
+from pipeline.batches import new_articles
+from pipeline.plan import IngestPlan
+from pipeline.settings import Settings
 from store import articles as store_articles
 from store.archive import load_archive
-from store.db import connect
+from store.db import WRITE_WAIT_S, connect
 from store.importing import save_exported, stored_canonicals
 from store.labels import with_trained_heads
 from triage.archive import Archive
@@ -93,7 +94,7 @@ class _Importer:
 
     def __init__(self, con: Any, plan: IngestPlan, archive: Archive, result: ImportResult) -> None:
         self.con, self.plan, self.archive, self.result = con, plan, archive, result
-        self.profiles = with_trained_heads(con, load_profiles(plan.topics_dir), plan.model)
+        self.profiles = with_trained_heads(con, load_profiles(plan.settings.topics_dir), plan.model)
         self.pending: list[Article | NoArticle] = []
         self.exported: list[Exported] = []
 
@@ -103,10 +104,10 @@ class _Importer:
         elif isinstance(item, Page):
             self.pending.append(extract_article(
                 item.html, url=item.url, source=item.source, fetched_at=item.fetched_at,
-                keep_raw_html=self.plan.keep_raw_html, title_hint=item.title_hint, published_hint=item.published_hint))
+                keep_raw_html=self.plan.settings.keep_raw_html, title_hint=item.title_hint, published_hint=item.published_hint))
         else:
             self.pending.append(item)
-        if len(self.pending) + len(self.exported) >= self.plan.batch_size:
+        if len(self.pending) + len(self.exported) >= self.plan.settings.batch_size:
             self.flush()
 
     def flush(self) -> None:
@@ -163,7 +164,7 @@ def import_jsonl(path: Path, settings: Settings, console: Console) -> ImportResu
     plan = IngestPlan.from_settings(settings)
     result = ImportResult()
     now = datetime.now(UTC)
-    con = connect(plan.db, wait_s=30.0)
+    con = connect(plan.db, wait_s=WRITE_WAIT_S)
     try:
         store_articles.set_meta(con, "default_topic", plan.default_topic)
         importer = _Importer(con, plan, load_archive(con, plan.model), result)

@@ -57,6 +57,33 @@ class FetchAttempt:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    """What reading one source gave (for source health and the run summary)."""
+
+    source: Source
+    links: tuple[Link, ...]
+    attempt: FetchAttempt
+    skipped: int = 0
+    not_modified: bool = False
+    problem: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    warning: str | None = None
+    # Requests after the first (child sitemaps, GDELT windows), for the fetches log.
+    extra_attempts: tuple[FetchAttempt, ...] = ()
+    # GDELT: the time up to which the query was read (next run starts there).
+    cursor: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.attempt.ok and self.problem is None
+
+    @property
+    def attempts(self) -> tuple[FetchAttempt, ...]:
+        return (self.attempt, *self.extra_attempts)
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A fetched HTML page, complete (never half-fetched)."""
 
@@ -68,6 +95,14 @@ class Page:
     content_type: str = "text/html"
     title_hint: str | None = None
     published_hint: datetime | None = None
+    # Set by the fetcher when the article belongs under another URL than the one requested
+    # (a Google News redirect leads to the publisher's page).
+    article_url: str | None = None
+
+    @property
+    def stored_url(self) -> str:
+        """The URL the article is stored under."""
+        return self.article_url or self.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +121,7 @@ class Article:
     content_hash: str
     author: str | None = None
     updated_at: datetime | None = None
-    # The fetched page, zstd-compressed at extraction (reewatch/rawhtml.py), for `reewatch reextract`:
+    # The fetched page, zstd-compressed at extraction (core/rawhtml.py), for `reewatch reextract`:
     # a batch waiting for its commit holds ~1/5 of the page's UTF-8 size instead of the str (2.2 bytes a
     # character on the bench's real pages; docs/benchmarks.md, peak RSS).
     raw_html_z: bytes | None = None

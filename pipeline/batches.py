@@ -1,5 +1,5 @@
 """The batches of one ingest run: fetched (and extracted) ahead, triaged in order, each
-committed behind the next (flows/overlap.py), with the same results and commit order as
+committed behind the next (pipeline/overlap.py), with the same results and commit order as
 one batch after the other (``IngestPlan.overlap = False``, tests/test_overlap.py)."""
 
 from __future__ import annotations
@@ -8,17 +8,17 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flows.extract_pool import (
+from core.records import Article, FetchAttempt, Link, NoArticle, Page, TriagedArticle
+from extract.pool import (
     MIN_SHARED_PAGES,
-    article_url,
     extract_in_worker,
     model_threads_beside_workers,
     warm_up,
 )
-from flows.overlap import FETCH_AHEAD, OrderedWriter, Prefetch
-from reewatch.records import Article, FetchAttempt, Link, NoArticle, Page, TriagedArticle
+from pipeline.overlap import FETCH_AHEAD, OrderedWriter, Prefetch
+from pipeline.plan import IngestPlan, RunState, Stages
 from store import articles as store_articles
 from store.archive import load_archive
 from store.labels import with_trained_heads
@@ -26,9 +26,6 @@ from triage.archive import Archive
 from triage.embed import model_threads
 from triage.pipeline import prepare
 from triage.relevance import TopicProfile, load_profiles
-
-if TYPE_CHECKING:
-    from flows.ingest import IngestPlan, RunState, Stages
 
 # How far back new articles are compared for copies and stories.  Stories join only within
 # days of each other (triage/stories.py); copies republished a month later are rare, and
@@ -62,7 +59,7 @@ def store_triaged(
 
 _archive_loads = 0
 # A fetched batch, and its extraction when it was done ahead (off the main thread).
-Fetched = tuple[list[tuple[Page | NoArticle | None, FetchAttempt]], list[Article | NoArticle] | None]
+FetchedBatch = tuple[list[tuple[Page | NoArticle | None, FetchAttempt]], list[Article | NoArticle] | None]
 
 
 def _pages(fetched: list[tuple[Page | NoArticle | None, FetchAttempt]]) -> list[Page]:
@@ -78,7 +75,7 @@ def archive_loads() -> int:
 class BatchWork:
     """The batches of one run: fetched one ahead in a background thread, extracted and
     triaged here in order, each committed in a background thread (one at a time, in
-    order) while the next is extracted and triaged (flows/overlap.py)."""
+    order) while the next is extracted and triaged (pipeline/overlap.py)."""
 
     plan: IngestPlan
     st: Stages
@@ -92,21 +89,21 @@ class BatchWork:
     def run(self, batches: list[list[Link]]) -> None:
         global _archive_loads
         plan, st = self.plan, self.st
-        ahead_extract = plan.overlap and plan.extract_ahead
+        ahead_extract = plan.overlap and plan.settings.extract_ahead
         shared = 0 if ahead_extract else plan.extract_workers
         if ahead_extract:
             warm_up()  # the extraction worker imports while the sources' pages are fetched
         elif shared and any(len(b) >= MIN_SHARED_PAGES for b in batches):
             warm_up(shared)  # the workers import while the first batch is fetched
         # The latest head trained from analyst labels (`reewatch train`), when there is one.
-        profiles = with_trained_heads(self.con, load_profiles(plan.topics_dir), plan.model)
+        profiles = with_trained_heads(self.con, load_profiles(plan.settings.topics_dir), plan.model)
         archive = load_archive(self.con, plan.model, since=datetime.now(UTC) - ARCHIVE_WINDOW)
         _archive_loads += 1
 
-        def fetch(batch: list[Link]) -> Fetched:
+        def fetch(batch: list[Link]) -> FetchedBatch:
             fetched = st.fetch_pages(plan, batch, self.state)
             # extract_ahead: extracted here too, in the worker process (off the main thread's GIL)
-            return fetched, extract_in_worker(_pages(fetched), plan.keep_raw_html) if ahead_extract else None
+            return fetched, extract_in_worker(_pages(fetched), plan.settings.keep_raw_html) if ahead_extract else None
 
         ahead = FETCH_AHEAD if plan.overlap else 0
         threads = model_threads_beside_workers() if ahead_extract else None
@@ -115,7 +112,7 @@ class BatchWork:
                 prepare(profiles, plan.model)
             for fetched, extracted in fetched_batches:
                 if extracted is None:
-                    extracted = st.extract(_pages(fetched), plan.keep_raw_html, shared)
+                    extracted = st.extract(_pages(fetched), plan.settings.keep_raw_html, shared)
                 triaged, noarts, attempts = self.process(fetched, extracted, archive, profiles)
                 writer.submit(partial(store_triaged, self.con, plan, triaged, noarts, attempts, self.run_id))
                 if not plan.overlap:
@@ -131,7 +128,7 @@ class BatchWork:
         noarts = [p for p, _ in fetched if isinstance(p, NoArticle)]
         # A Google News redirect is stored under the publisher's URL; remember the
         # redirect too, or it would be fetched again every run.
-        noarts += [NoArticle(p.url, p.source, f"redirect to {article_url(p)}") for p in pages if article_url(p) != p.url]
+        noarts += [NoArticle(p.url, p.source, f"redirect to {p.stored_url}") for p in pages if p.stored_url != p.url]
         for _, a in fetched:
             per_source[a.source]["fetched" if a.ok else "errors"] += 1
             self.totals["fetch_errors"] += 0 if a.ok else 1

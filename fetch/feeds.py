@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 import feedparser
 from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 
-from reewatch.records import Link
+from core.records import Link
 
 _INTERNAL_SUBSET_RE = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 # <!ENTITY [%] name rest>: group 1 marks a parameter entity, group 2 is the rest.

@@ -17,25 +17,21 @@ runs out (``lease_duration``, 300 s), and giving it back here too would free it 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
 import logging
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
-from reewatch.errors import DatabaseLockedError
+from core.errors import DatabaseLockedError
+from store.holder import forget_holder, holder_path, record_holder, take_dead_holder, this_holder
 
 # How long an ingest waits for the previous one on the same database to finish before it
 # gives up.  A demo-site ingest takes 5–15 s and a 100-source ingest 1–3 min on 2 cores;
 # ten minutes lets a scheduled run queue behind one long manual run without piling up.
 WRITER_WAIT_S = 600.0
 LIMIT_PREFIX = "reewatch-writer-"
-HOLDER_SUFFIX = ".writer"
 
 log = logging.getLogger(__name__)
 
@@ -54,62 +50,6 @@ def ensure_limit(name: str) -> None:
         client.upsert_global_concurrency_limit_by_name(name, 1)
 
 
-def holder_path(db: Path) -> Path:
-    """Where the process holding ``db``'s writer slot is recorded."""
-    db = db.expanduser().resolve()
-    return db.with_name(db.name + HOLDER_SUFFIX)
-
-
-def this_holder() -> dict[str, object]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: it runs
-        return True
-    return True
-
-
-def is_dead_holder(holder: dict[str, object], host: str, running: bool) -> bool:
-    """The recorded holder is a process of this machine that no longer runs.  Pure: a holder on
-    another machine, or one recorded without a process id, is never judged dead."""
-    return holder.get("host") == host and isinstance(holder.get("pid"), int) and not running
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[IO[str]]:
-    """``path`` opened for reading and writing under an exclusive lock (created when missing, with
-    its folder: the database's folder may not exist before the first run)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+", encoding="utf-8") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            fh.seek(0)
-            yield fh
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _read(fh: IO[str]) -> dict[str, object]:
-    try:
-        value = json.loads(fh.read() or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _write(fh: IO[str], holder: dict[str, object]) -> None:
-    fh.seek(0)
-    fh.truncate()
-    if holder:
-        fh.write(json.dumps(holder))
-    fh.flush()
-
-
 def ephemeral() -> bool:
     """No Prefect server is configured: each process runs its own, with its leases in memory."""
     from prefect.settings import get_current_settings
@@ -124,28 +64,14 @@ def reclaim_stale_slot(db: Path, name: str) -> bool:
 
     if not ephemeral():
         return False
-    with _locked(holder_path(db)) as fh:
-        holder = _read(fh)
-        pid = holder.get("pid")
-        if not is_dead_holder(holder, socket.gethostname(), isinstance(pid, int) and _running(pid)):
-            return False
-        with get_client(sync_client=True) as client:
-            # occupancy only feeds the limit's statistics (the API wants it > 0)
-            client.release_concurrency_slots(names=[name], slots=1, occupancy_seconds=1.0)
-        _write(fh, {})
+    pid = take_dead_holder(db)
+    if pid is None:
+        return False
+    with get_client(sync_client=True) as client:
+        # occupancy only feeds the limit's statistics (the API wants it > 0)
+        client.release_concurrency_slots(names=[name], slots=1, occupancy_seconds=1.0)
     log.warning("%s: the writer slot of process %s, which ended without releasing it, was given back", db, pid)
     return True
-
-
-def _record(db: Path, holder: dict[str, object]) -> None:
-    with _locked(holder_path(db)) as fh:
-        _write(fh, holder)
-
-
-def _forget(db: Path, holder: dict[str, object]) -> None:
-    with _locked(holder_path(db)) as fh:
-        if _read(fh) == holder:
-            _write(fh, {})
 
 
 @contextmanager
@@ -175,12 +101,12 @@ def one_writer(db: Path, wait_s: float = WRITER_WAIT_S) -> Iterator[str]:
         ) from exc
     holder = this_holder()
     try:
-        _record(db, holder)
+        record_holder(db, holder)
         yield name
     except BaseException as exc:
-        _forget(db, holder)
+        forget_holder(db, holder)
         if not cm.__exit__(type(exc), exc, exc.__traceback__):
             raise
     else:
-        _forget(db, holder)
+        forget_holder(db, holder)
         cm.__exit__(None, None, None)

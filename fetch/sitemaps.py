@@ -14,8 +14,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from extract.feeds import entity_refusal
-from reewatch.records import Link
+from core.records import Link
+from fetch.feeds import entity_refusal
 
 # The sitemaps protocol caps one sitemap at 50 MB uncompressed (sitemaps.org, "Sitemap
 # file location"); a gzip body inflating past this is a bomb, not a sitemap.

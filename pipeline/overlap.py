@@ -9,7 +9,7 @@
   either fully stored or absent, and a kill leaves a prefix of the batches stored).
 
 Extraction stays on the main thread (``IngestPlan.extract_ahead`` moves it into the
-prefetch, in a worker process: flows/extract_pool.py, off by default on 2 cores).
+prefetch, in a worker process: extract/pool.py, off by default on 2 cores).
 
 Both run their callables in a copy of the caller's context, so Prefect tasks called from
 them belong to the caller's flow run.

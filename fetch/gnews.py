@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from reewatch.records import Link
+from core.records import Link
 
 _TOKEN_RE = re.compile(r"/(?:rss/)?articles/([A-Za-z0-9_\-]+)")
 # "Headline - Publisher": Google appends the outlet; outlet names are short (the longest

@@ -1,7 +1,7 @@
 """GDELT DOC 2.0 API (``mode=ArtList&format=json``): parsing and windowed reading.
 
 The API returns at most 250 records per query and asks for one request per 5 seconds
-(enforced by extract.politeness.KNOWN_HOST_DELAYS_S).  A run reads the window from the
+(enforced by fetch.politeness.KNOWN_HOST_DELAYS_S).  A run reads the window from the
 source's cursor (or the look-back) to now; a window that comes back full is split in
 halves, newest first, until it fits or the request budget is spent.
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from extract.feeds import ParsedLinks
-from extract.http import Fetcher
-from reewatch.records import FetchAttempt, Link, Source
+from core.records import FetchAttempt, Link, Source
+from fetch.feeds import ParsedLinks
+from fetch.http import Fetcher
 
 # The DOC API's hard cap on maxrecords (GDELT DOC 2.0 API documentation).
 GDELT_MAX_RECORDS = 250

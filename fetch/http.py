@@ -20,7 +20,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from extract.politeness import (
+from core.records import FetchAttempt
+from fetch.options import FetchOptions
+from fetch.politeness import (
     HostGate,
     backoff_s,
     host_delay,
@@ -29,8 +31,7 @@ from extract.politeness import (
     resolves_private,
     retry_after_s,
 )
-from extract.robots import ROBOTS_MAX_BYTES, RobotsCache
-from reewatch.records import FetchAttempt
+from fetch.robots import ROBOTS_MAX_BYTES, RobotsCache
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -38,34 +39,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 FINAL_ERRORS = frozenset({"dns", "too_large", "bad_scheme", "redirect_loop", "private_redirect", "private_address",
                           "robots", "robots_unreachable"})
 BACKOFF_MAX_S = 30.0
-
-
-@dataclass(frozen=True)
-class HttpOptions:
-    """Plain values from ``[fetch]`` settings (no settings object below the CLI)."""
-
-    user_agent: str = "reewatch/0.1"
-    connect_timeout_s: float = 10.0
-    read_timeout_s: float = 20.0
-    total_timeout_s: float = 60.0
-    max_bytes: int = 5_000_000
-    per_host: int = 2
-    max_connections: int = 16
-    max_redirects: int = 5
-    retries: int = 2
-    # Seconds between request starts to one host (robots Crawl-delay may ask for more).
-    min_delay_s: float = 1.0
-    # False lifts the delay and Crawl-delay for loopback/private hosts (replay, tests, benchmarks).
-    throttle_private: bool = False
-    obey_robots: bool = True
-    backoff_base_s: float = 0.5
-    # A Retry-After longer than this is not waited for: the attempt fails and is logged.
-    retry_after_max_s: float = 60.0
-    # Sitemaps: only URLs dated within this many hours are taken.
-    sitemap_window_h: float = 48.0
-    # GDELT: first-run look-back, and the most requests one source may spend per run.
-    gdelt_lookback_h: float = 24.0
-    gdelt_max_requests: int = 6
 
 
 @dataclass(frozen=True)
@@ -91,7 +64,7 @@ class Response:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
     def text(self) -> str:
-        from extract.charset import decode_html
+        from fetch.charset import decode_html
 
         return decode_html(self.body, self.headers.get("content-type", ""))
 
@@ -173,7 +146,7 @@ class _Answer:
 class Fetcher:
     """An async HTTP client shared by one ingest task (one event loop)."""
 
-    options: HttpOptions = field(default_factory=HttpOptions)
+    options: FetchOptions = field(default_factory=FetchOptions)
     # Plain data: pass one cache to every Fetcher of a run so robots.txt is read once per host.
     robots: RobotsCache = field(default_factory=RobotsCache)
     # host → next free slot (time.monotonic); share one dict between a run's Fetchers so the
@@ -190,7 +163,7 @@ class Fetcher:
         self._client = httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(o.read_timeout_s, connect=o.connect_timeout_s),
-            headers={"user-agent": o.user_agent, "accept-encoding": "gzip, deflate"},
+            headers={"user-agent": o.agent, "accept-encoding": "gzip, deflate"},
             limits=httpx.Limits(max_connections=o.max_connections, max_keepalive_connections=o.max_connections),
             trust_env=False,
         )
@@ -340,7 +313,7 @@ class Fetcher:
         lock = self._robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
             rules = await self.robots.rules_for(origin, self._fetch_robots)
-        ua = self.options.user_agent
+        ua = self.options.agent
         if rules.unreachable:
             fault = rules.fault or "robots_unreachable"
             return (fault, f"{origin}/robots.txt could not be read ({fault}); the host is skipped for now"), None

@@ -13,8 +13,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from extract.feeds import ParsedLinks
-from reewatch.records import Link
+from core.records import Link
+from fetch.feeds import ParsedLinks
 
 NON_ARTICLE_SEGMENTS = frozenset({
     "tag", "tags", "topic", "topics", "category", "categories", "section", "author", "authors", "search",
