@@ -31,10 +31,11 @@ test: install
 	bash scripts/install-chromium.sh
 	$(BIN)/python -m pytest
 
-## check: lint and types
+## check: lint, types and the import contracts (pyproject.toml [tool.importlinter])
 check: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/reewatch schema --check --out docs/schema.md
 
 ## bench: the benchmark suite (docs/benchmarks.md); needs ../shared/data for the real pages
