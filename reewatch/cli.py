@@ -1,21 +1,17 @@
-"""The ``reewatch`` command line.  Heavy imports (Prefect, torch) happen inside commands."""
+"""The ``reewatch`` command line.  Heavy imports (Prefect, torch) happen inside commands;
+what the commands share (consoles, options, settings, errors, the writer slot) is in reewatch/shell.py."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from core.errors import ReewatchError
-from pipeline.settings import Settings, load_settings
-from reewatch import prefect_env
-
-if TYPE_CHECKING:
-    from core.records import RunSummary
+from reewatch.shell import ConfigOpt, DbOpt, console, err, fails_cleanly, load, writer_slot
+from reewatch.summary import print_delivery, print_summary
 
 app = typer.Typer(
     help="reewatch: monitor the news on rare-earth trade — fetch, extract, deduplicate, triage, store in DuckDB, digest.",
@@ -26,130 +22,64 @@ app = typer.Typer(
 eval_app = typer.Typer(help="Measure quality on labelled data (see ../shared/data/README.md for the metrics).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-console = Console()
-err = Console(stderr=True)
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="reewatch.toml to read (default: ./reewatch.toml, then the packaged defaults).")]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: `db` in the config; REEWATCH_DB overrides).")]
-
-
-def _settings(config: Path | None, db: Path | None) -> Settings:
-    s = load_settings(config, db=db)
-    prefect_env.prepare(s.data_dir)
-    return s
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(2)
-
-
-def print_summary(summary: RunSummary) -> None:
-    table = Table(title=f"ingest run {summary.run_id}", show_lines=False)
-    for col in ("source", "status", "links", "new", "fetched", "stored", "copies", "relevant", "errors"):
-        if col in ("source", "status"):
-            table.add_column(col, overflow="fold")
-        else:
-            table.add_column(col, justify="right", no_wrap=True)
-    for r in summary.sources:
-        status = "[green]ok[/]" if r.ok else f"[red]{r.error_class or 'failed'}[/]"
-        if r.not_modified:
-            status = "[cyan]unchanged (304)[/]"
-        table.add_row(r.source, status, str(r.links), str(r.new_links), str(r.fetched), str(r.stored), str(r.copies), str(r.relevant), str(r.errors))
-    console.print(table)
-    console.print(
-        f"stored [bold]{summary.stored}[/] new articles ({summary.copies} copies) in {summary.stories} stories, "
-        f"[bold]{summary.relevant}[/] relevant; {summary.no_article} pages were not articles; "
-        f"{summary.fetch_errors} page fetches failed; {summary.seconds:.1f} s → {summary.db}"
-    )
-    failed = [r for r in summary.sources if not r.ok]
-    if failed:
-        by_class: dict[str, int] = {}
-        for r in failed:
-            by_class[r.error_class or "error"] = by_class.get(r.error_class or "error", 0) + 1
-        parts = ", ".join(f"{n} {_explain(c)}" for c, n in sorted(by_class.items(), key=lambda kv: -kv[1]))
-        console.print(f"[yellow]{len(failed)} of {len(summary.sources)} sources failed:[/] {parts}")
-        if by_class.get("dns", 0) + by_class.get("connect", 0) == len(summary.sources):
-            console.print("[yellow]No source was reachable — is this machine offline?[/] Try [bold]make demo[/] (a loopback site, no internet needed).")
-
-
-def _explain(error_class: str) -> str:
-    return {
-        "dns": "unreachable: name resolution failed — offline?",
-        "connect": "unreachable: connection refused or failed",
-        "timeout": "timed out",
-        "bad_feed": "answered with something that is not a feed",
-    }.get(error_class, error_class)
-
 
 @app.command()
+@fails_cleanly
 def run(
     config: ConfigOpt = None,
     db: DbOpt = None,
-    feed: Annotated[list[str] | None, typer.Option("--feed", help="Read only this RSS/Atom feed (repeatable) instead of the configured sources; may be on 127.0.0.1.")] = None,
+    feed: Annotated[list[str] | None, typer.Option("--feed", help="Read only this RSS/Atom feed (repeatable; gnews:URL for a Google News-style search feed, stored as leads) instead of the configured sources; may be on 127.0.0.1.")] = None,
     no_digest: Annotated[bool, typer.Option("--no-digest", help="Do not write/deliver the digest after ingesting.")] = False,
     task_runner: Annotated[str, typer.Option("--task-runner", help="thread (default) or dask: spread extraction over processes (needs reewatch[dask]).")] = "thread",
 ) -> None:
-    """Run one monitoring cycle: fetch, extract, triage, store, then the digest."""
-    try:
-        s = _settings(config, db)
-        from digest.run import run_configured_digest
-        from flows.ingest import ingest_flow
+    """Run one monitoring cycle: fetch, extract, triage, store, then the digest.
 
-        with console.status("ingesting… (first start of Prefect and the model takes a while)"):
-            summary = ingest_flow(config=str(config) if config else None, db=str(s.db), feeds=feed, task_runner=task_runner)
-        print_summary(summary)
-        if not no_digest:
-            for r in run_configured_digest(s.db, s.digest):
-                _print_delivery(r)
-    except ReewatchError as exc:
-        _fail(exc)
+    Waits for a running ingest of the same database to finish first (the writer slot needs Prefect, which takes seconds to start).
+    """
+    s = load(config, db, prefect=True)
+    from digest.run import run_configured_digest
+    from flows.ingest import ingest_flow
 
-
-def _print_delivery(r: object) -> None:
-    from digest.run import DeliveryResult
-
-    assert isinstance(r, DeliveryResult)
-    what = "alert" if r.kind == "alert" else "digest"
-    upd = f" + {r.updates} update{'' if r.updates == 1 else 's'}" if r.updates else ""
-    if r.outcome == "sent":
-        console.print(f"{what} ({r.channel}): {r.stories} stor{'y' if r.stories == 1 else 'ies'}{upd} → [bold]{r.target}[/]")
-    elif r.outcome == "preview":
-        console.print(f"preview ({r.channel}): {r.stories} stories{upd} → [bold]{r.target}[/] (nothing marked sent)")
-    elif r.outcome == "nothing-new":
-        console.print(f"{what} ({r.channel}): nothing new since the last one")
-    elif r.outcome == "not-due":
-        console.print(f"{what} ({r.channel}): not due yet by its schedule (use --now to send anyway)")
-    else:
-        err.print(f"[red]{what} to {r.channel} failed:[/] {r.error}")
+    with console.status("ingesting… (first start of Prefect and the model takes a while)"):
+        summary = ingest_flow(config=str(config) if config else None, db=str(s.db), feeds=feed, task_runner=task_runner)
+    print_summary(summary)
+    if not no_digest:
+        # the flow gave its writer slot back when it ended; the digest records what it sent
+        with writer_slot(s):
+            results = run_configured_digest(s.db, s.digest, base_url=s.ui.base_url)
+        for r in results:
+            print_delivery(r)
 
 
 @app.command("import")
+@fails_cleanly
 def import_(
     file: Annotated[Path, typer.Argument(help="JSONL: one object per line with url and html or text; optional title, published_at, source. Also what `reewatch export` writes (JSONL, CSV, Parquet).")],
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Ingest already-fetched documents from a JSONL file (bad lines are reported and skipped); exported records keep their stories, scores and labels."""
-    try:
-        s = _settings(config, db)
-        from pipeline.importer import import_jsonl
+    """Ingest already-fetched documents from a JSONL file (bad lines are reported and skipped); exported records keep their stories, scores and labels.
 
-        if not file.is_file():
-            raise ReewatchError(f"{file} does not exist; pass a JSONL file")
+    Waits for a running ingest of the same database to finish first (the writer slot needs Prefect, which takes seconds to start).
+    """
+    s = load(config, db, prefect=True)
+    from pipeline.importer import import_jsonl
+
+    if not file.is_file():
+        raise ReewatchError(f"{file} does not exist; pass a JSONL file")
+    with writer_slot(s):
         result = import_jsonl(file, s, console)
-        for bad in result.bad_lines:
-            err.print(f"[yellow]{file}:{bad.lineno}:[/] {bad.reason} — skipped")
-        console.print(
-            f"imported [bold]{result.stored}[/] new articles ({result.copies} copies, {result.relevant} relevant"
-            + (f", {result.as_given} as exported" if result.as_given else "")
-            + f"); {result.skipped} already stored or not articles; {len(result.bad_lines)} bad lines → {s.db}"
-        )
-    except ReewatchError as exc:
-        _fail(exc)
+    for bad in result.bad_lines:
+        err.print(f"[yellow]{file}:{bad.lineno}:[/] {bad.reason} — skipped")
+    console.print(
+        f"imported [bold]{result.stored}[/] new articles ({result.copies} copies, {result.relevant} relevant"
+        + (f", {result.as_given} as exported" if result.as_given else "")
+        + f"); {result.skipped} already stored or not articles; {len(result.bad_lines)} bad lines → {s.db}"
+    )
 
 
 @app.command()
+@fails_cleanly
 def export(
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -161,35 +91,33 @@ def export(
     full: Annotated[bool, typer.Option("--full/--contract-only", help="Also site_name, author, updated_at, relevance_reasons and analyst labels (default; a lossless backup for `reewatch import`), or only the contract fields.")] = True,
 ) -> None:
     """Export stored articles (url, title, text, story_id, duplicate_of, relevance, topics…); `reewatch import` reads it back."""
-    try:
-        s = load_settings(config, db=db)
-        from store.db import connect
-        from store.export import FORMATS, ExportFilter, parse_since, write_file, write_jsonl
+    s = load(config, db, prefect=False)
+    from reewatch.query import open_for_reading
+    from store.export import FORMATS, ExportFilter, parse_since, write_file, write_jsonl
 
-        if fmt not in FORMATS:
-            raise ReewatchError(f"unknown --format {fmt!r}; use jsonl, csv or parquet")
-        if fmt != "jsonl" and out is None:
-            raise ReewatchError(f"--format {fmt} needs --out FILE")
-        flt = ExportFilter(since=parse_since(since), topic=topic, relevant_only=relevant_only, full=full)
-        con = connect(s.db, read_only=True)
-        try:
-            if fmt == "jsonl":
-                if out is None:
-                    write_jsonl(con, sys.stdout, flt)
-                    return
-                with out.open("w", encoding="utf-8") as fh:
-                    n = write_jsonl(con, fh, flt)
-            else:
-                assert out is not None
-                n = write_file(con, fmt, out, flt)
-        finally:
-            con.close()
-        err.print(f"exported {n} articles → {out}")
-    except ReewatchError as exc:
-        _fail(exc)
+    if fmt not in FORMATS:
+        raise ReewatchError(f"unknown --format {fmt!r}; use jsonl, csv or parquet")
+    if fmt != "jsonl" and out is None:
+        raise ReewatchError(f"--format {fmt} needs --out FILE")
+    flt = ExportFilter(since=parse_since(since), topic=topic, relevant_only=relevant_only, full=full)
+    con = open_for_reading(s.db)
+    try:
+        if fmt == "jsonl":
+            if out is None:
+                write_jsonl(con, sys.stdout, flt)
+                return
+            with out.open("w", encoding="utf-8") as fh:
+                n = write_jsonl(con, fh, flt)
+        else:
+            assert out is not None
+            n = write_file(con, fmt, out, flt)
+    finally:
+        con.close()
+    err.print(f"exported {n} articles → {out}")
 
 
 @app.command()
+@fails_cleanly
 def digest(
     db: DbOpt = None,
     config: ConfigOpt = None,
@@ -200,34 +128,38 @@ def digest(
     now: Annotated[bool, typer.Option("--now", help="Ignore channel schedules: send to every channel now.")] = False,
     alerts: Annotated[bool, typer.Option("--alerts", help="Send breaking alerts (stories above the alert threshold) instead of the digest.")] = False,
 ) -> None:
-    """Compose and deliver the digest of relevant stories new since the last one (one entry per story)."""
-    try:
-        s = _settings(config, db)
-        from digest.channels import check_format
-        from digest.run import DigestOptions, run_alerts, run_configured_digest
+    """Compose and deliver the digest of relevant stories new since the last one (one entry per story).
 
-        if alerts:
+    Waits for a running ingest of the same database to finish first (the writer slot needs Prefect, which takes seconds to start).
+    """
+    s = load(config, db, prefect=True)
+    from digest.channels import check_format
+    from digest.run import DigestOptions, run_alerts, run_configured_digest
+
+    if alerts:
+        with writer_slot(s):
             results = run_alerts(s.db, s.digest)
-            if not results:
-                console.print("alerts: nothing above the threshold, or no channel with alerts = true")
-        else:
-            try:
-                formats = tuple(check_format(f) for f in fmt or [])
-            except ValueError as exc:
-                raise ReewatchError(str(exc)) from exc
-            opts = DigestOptions(settings=s.digest, preview=preview, force=now or bool(to), formats=formats)
+        if not results:
+            console.print("alerts: nothing above the threshold, or no channel with alerts = true")
+    else:
+        try:
+            formats = tuple(check_format(f) for f in fmt or [])
+        except ValueError as exc:
+            raise ReewatchError(str(exc)) from exc
+        opts = DigestOptions(settings=s.digest, preview=preview, force=now or bool(to), formats=formats,
+                             base_url=s.ui.base_url)
+        with writer_slot(s):
             results = run_configured_digest(s.db, s.digest, targets=list(to or []), only=list(channel or []), options=opts)
-        failed = False
-        for r in results:
-            _print_delivery(r)
-            failed |= r.outcome == "failed"
-        if failed:
-            raise typer.Exit(1)
-    except ReewatchError as exc:
-        _fail(exc)
+    failed = False
+    for r in results:
+        print_delivery(r)
+        failed |= r.outcome == "failed"
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
+@fails_cleanly
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run read-only, e.g. \"SELECT * FROM relevant_stories LIMIT 10\".")],
     db: DbOpt = None,
@@ -235,30 +167,26 @@ def query(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
     """Run read-only SQL against the database (tables and views: articles, stories, relevant_stories, …)."""
-    try:
-        s = load_settings(config, db=db)
-        from reewatch.query import print_query
+    s = load(config, db, prefect=False)
+    from reewatch.query import print_query
 
-        print_query(s.db, sql, fmt, console)
-    except ReewatchError as exc:
-        _fail(exc)
+    print_query(s.db, sql, fmt, console)
 
 
 @app.command()
+@fails_cleanly
 def demo(
     db: Annotated[Path, typer.Option("--db", help="DuckDB file for the demo.")] = Path("data/demo.duckdb"),
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Start from an empty demo database.")] = True,
 ) -> None:
     """Offline demo: serve the bundled sample site on 127.0.0.1 and run the pipeline on it."""
-    try:
-        from reewatch.demo.run import run_demo
+    from reewatch.demo.run import run_demo
 
-        run_demo(db, fresh, console)
-    except ReewatchError as exc:
-        _fail(exc)
+    run_demo(db, fresh, console)
 
 
 @app.command()
+@fails_cleanly
 def serve(
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -268,47 +196,77 @@ def serve(
     timezone: Annotated[str, typer.Option("--timezone", help="Time zone of the daily 07:00 digest (IANA name).")] = "UTC",
     task_runner: Annotated[str, typer.Option("--task-runner", help="thread (default) or dask (needs reewatch[dask]).")] = "thread",
     ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the Prefect UI from the local server.")] = True,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="Serve the reading room (`reewatch ui`) beside it.")] = True,
+    web_port: Annotated[int | None, typer.Option("--web-port", min=1, max=65535, help="Port of the reading room (default: ui.port).")] = None,
 ) -> None:
-    """Serve the ingest and digest deployments on their schedules (starts a local Prefect server if none is configured)."""
-    try:
-        s = _settings(config, db)
-        from reewatch.serve import ServeOptions, serve_forever
+    """Serve the ingest and digest deployments on their schedules (starts a local Prefect server if none is configured), and the reading room."""
+    s = load(config, db, prefect=True)
+    from reewatch.serve import ServeOptions, serve_forever
 
-        opts = ServeOptions(config, feed, ingest_every, not no_digest, timezone, task_runner, ui)
-        serve_forever(s, opts, console)
-    except ReewatchError as exc:
-        _fail(exc)
+    opts = ServeOptions(config, feed, ingest_every, not no_digest, timezone, task_runner, ui, web, web_port)
+    serve_forever(s, opts, console)
+
+
+@app.command("ui")
+@fails_cleanly
+def reading_room(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: ui.host, 127.0.0.1); any other needs the token.")] = None,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (default: ui.port).")] = None,
+) -> None:
+    """Serve the reading room: stories, sources and volume in the browser, with relevance feedback (docs/ui.md).
+
+    Labels and retrains are written through the writer slot: a click during an ingest is queued until it ends.
+    """
+    s = load(config, db, prefect=True)
+    from reewatch.ui.server import run_ui, ui_config
+
+    cfg, generated = ui_config(s, host, port)
+    run_ui(cfg, generated, console)
 
 
 @app.command()
-def sources(config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Show the configured sources and their health (last success, failures, last error)."""
-    try:
-        s = load_settings(config, db=db)
-        from reewatch.tables import sources_table
+@fails_cleanly
+def sources(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    check: Annotated[bool, typer.Option("--check", help="Read each configured source once now and report: reachable, kind detected, items, newest item age, robots.txt for its links. Stores nothing.")] = False,
+) -> None:
+    """Show the configured sources and their health (last success, failures, last run's links, articles, leads, refused, failed)."""
+    s = load(config, db, prefect=False)
+    if check:
+        from fetch.check import check_sources, contact_warning
+        from pipeline.plan import run_sync
+        from reewatch.tables import check_table
 
-        console.print(sources_table(s))
-    except ReewatchError as exc:
-        _fail(exc)
+        if warning := contact_warning(s.fetch):
+            err.print(f"[yellow]warning:[/] {warning}")
+        with console.status(f"reading {len(s.enabled_sources())} sources…"):
+            checks = run_sync(check_sources(s.fetch, s.enabled_sources()))
+        console.print(check_table(checks))
+        return
+    from reewatch.tables import sources_table
+
+    console.print(sources_table(s))
 
 
 @app.command()
+@fails_cleanly
 def stats(
     config: ConfigOpt = None,
     db: DbOpt = None,
     days: Annotated[int, typer.Option("--days", help="How many recent days the per-day table shows.")] = 14,
 ) -> None:
     """Counts per day, per source and per relevance label, with a small bar chart."""
-    try:
-        s = load_settings(config, db=db)
-        from reewatch.tables import print_stats
+    s = load(config, db, prefect=False)
+    from reewatch.tables import print_stats
 
-        print_stats(s.db, console, days=days)
-    except ReewatchError as exc:
-        _fail(exc)
+    print_stats(s.db, console, days=days)
 
 
 @eval_app.command("extraction")
+@fails_cleanly
 def eval_extraction(
     directory: Annotated[Path, typer.Argument(help="A folder like ../shared/data/extraction (ScrapingHub and/or WCXB sets).")],
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N pages of each set (a quick check).")] = None,
@@ -320,6 +278,7 @@ def eval_extraction(
 
 
 @eval_app.command("dedup")
+@fails_cleanly
 def eval_dedup(
     file: Annotated[Path, typer.Argument(help="news/dev.jsonl (copy_of, story) or ecbplus-dev.jsonl (cluster).")],
     config: ConfigOpt = None,
@@ -327,11 +286,12 @@ def eval_dedup(
     """Pairwise P/R/F1 of copies and B-cubed P/R/F1 of stories."""
     from reewatch.evaluate import dedup
 
-    s = _settings(config, None)
+    s = load(config, None, prefect=True)
     raise typer.Exit(dedup.main(file, s.model, console))
 
 
 @eval_app.command("relevance")
+@fails_cleanly
 def eval_relevance(
     file: Annotated[Path, typer.Argument(help="JSONL with text and relevance 0/1/2 (format of news/dev.jsonl).")],
     config: ConfigOpt = None,
@@ -339,7 +299,7 @@ def eval_relevance(
     """Precision, recall, F1 (relevant vs irrelevant), ROC AUC, and how adjacent items score."""
     from reewatch.evaluate import relevance
 
-    s = _settings(config, None)
+    s = load(config, None, prefect=True)
     raise typer.Exit(relevance.main(file, s.model, s.topics_dir, console))
 
 

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from core.errors import ReewatchError
 from core.records import Article, NoArticle
-
-console = Console()
-err = Console(stderr=True)
+from reewatch.shell import ConfigOpt, DbOpt, console, fails_cleanly, load, writer_slot
 
 
 def _extract(page: object) -> Article | NoArticle:
@@ -26,17 +19,17 @@ def _extract(page: object) -> Article | NoArticle:
                            keep_raw_html=False)
 
 
-def reextract_command(
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: `db` in the config).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="reewatch.toml to read.")] = None,
-) -> None:
-    """Re-run extraction on the stored raw HTML (after an upgrade), without refetching."""
-    from pipeline.settings import load_settings
+@fails_cleanly
+def reextract_command(db: DbOpt = None, config: ConfigOpt = None) -> None:
+    """Re-run extraction on the stored raw HTML (after an upgrade), without refetching.
+
+    Waits for a running ingest of the same database to finish first (the writer slot needs Prefect, which takes seconds to start).
+    """
     from store.db import connect
     from store.reextract import count_pages, reextract
 
-    try:
-        s = load_settings(config, db=db)
+    s = load(config, db, prefect=True)
+    with writer_slot(s):
         con = connect(s.db)
         try:
             with_html, without = count_pages(con)
@@ -46,9 +39,6 @@ def reextract_command(
                 result = reextract(con, _extract, lambda n: progress.advance(task, n))
         finally:
             con.close()
-    except ReewatchError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
     console.print(
         f"re-extracted {result.total} documents → {s.db}: [bold]{result.changed}[/] changed, "
         f"{result.unchanged} unchanged, {len(result.no_article)} now yield no article (kept as stored), "

@@ -7,19 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from core.errors import ReewatchError
-
-console = Console()
-err = Console(stderr=True)
+from reewatch.shell import ConfigOpt, DbOpt, console, err, fails_cleanly, load, writer_slot
 
 
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(2)
-
-
+@fails_cleanly
 def schema(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the Markdown here (e.g. docs/schema.md) instead of stdout.")] = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when --out (default docs/schema.md) is out of date; write nothing.")] = False,
@@ -42,26 +34,24 @@ def schema(
     console.print(f"{'wrote' if changed else 'unchanged:'} {out}")
 
 
-def migrate(
-    db: Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: `db` in the config; REEWATCH_DB overrides).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="reewatch.toml to read.")] = None,
-) -> None:
-    """Apply the database migrations this file lacks (every writing command does this too)."""
-    try:
-        from pipeline.settings import load_settings
-        from store.db import WRITE_WAIT_S, upgrade
+@fails_cleanly
+def migrate(db: DbOpt = None, config: ConfigOpt = None) -> None:
+    """Apply the database migrations this file lacks (every writing command does this too).
 
-        s = load_settings(config, db=db)
-        existed = s.db.exists()
+    Waits for a running ingest of the same database to finish first (the writer slot needs Prefect, which takes seconds to start).
+    """
+    from store.db import WRITE_WAIT_S, upgrade
+
+    s = load(config, db, prefect=True)
+    existed = s.db.exists()
+    with writer_slot(s):
         applied, version = upgrade(s.db, wait_s=WRITE_WAIT_S)
-        if not existed:
-            console.print(f"created {s.db} at schema version {version}")
-        elif applied:
-            console.print(f"{s.db}: applied migrations {', '.join(f'{v:03d}' for v in applied)}; now at version {version}")
-        else:
-            console.print(f"{s.db} is up to date (schema version {version})")
-    except ReewatchError as exc:
-        _fail(exc)
+    if not existed:
+        console.print(f"created {s.db} at schema version {version}")
+    elif applied:
+        console.print(f"{s.db}: applied migrations {', '.join(f'{v:03d}' for v in applied)}; now at version {version}")
+    else:
+        console.print(f"{s.db} is up to date (schema version {version})")
 
 
 def register(app: typer.Typer) -> None:

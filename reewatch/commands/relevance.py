@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
 from numpy.typing import NDArray
-from rich.console import Console
 
 from core.errors import ReewatchError
 from core.records import LABELS
+from reewatch.shell import ConfigOpt, DbOpt, console, fails_cleanly, load, writer_slot
 
 if TYPE_CHECKING:
     import duckdb
@@ -21,18 +20,7 @@ if TYPE_CHECKING:
     from store.labels import StoredDoc
     from triage.profiles import TopicProfile
 
-console = Console()
-err = Console(stderr=True)
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="reewatch.toml to read (default: ./reewatch.toml, then the packaged defaults).")]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: `db` in the config; REEWATCH_DB overrides).")]
 TopicOpt = Annotated[str | None, typer.Option("--topic", "-t", help="Topic profile name (default: `default_topic` in the config; for train/rescore: every profile).")]
-
-
-def _settings(config: Path | None, db: Path | None) -> Settings:
-    from pipeline.settings import load_settings
-
-    return load_settings(config, db=db)
 
 
 def _profiles(s: Settings, topic: str | None) -> list[TopicProfile]:
@@ -45,11 +33,6 @@ def _profiles(s: Settings, topic: str | None) -> list[TopicProfile]:
     if not chosen:
         raise ReewatchError(f"no topic profile named {topic!r}; known: {', '.join(p.name for p in profiles)}")
     return chosen
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(2)
 
 
 def _vectors(docs: list[StoredDoc], model: str) -> NDArray[np.float32]:
@@ -105,6 +88,7 @@ def rescore_topics(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile],
     return counts
 
 
+@fails_cleanly
 def label(
     url: Annotated[str, typer.Argument(metavar="URL", help="URL (or canonical URL) of a stored article.")],
     value: Annotated[str, typer.Argument(metavar="LABEL", help="relevant | adjacent | irrelevant.")],
@@ -112,34 +96,40 @@ def label(
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Record an analyst's relevance label for a stored article (replaces an earlier one)."""
-    try:
-        if value not in LABELS:
-            raise ReewatchError(f"LABEL must be one of {', '.join(LABELS)}, not {value!r}")
-        s = _settings(config, db)
-        from store.db import connect
-        from store.labels import add_label
+    """Record an analyst's relevance label for a stored article (replaces an earlier one).
 
-        name = _profiles(s, topic or s.default_topic)[0].name
+    Waits for a running ingest of the same database to finish first (the writer slot needs Prefect, which takes seconds to start).
+    """
+    if value not in LABELS:
+        raise ReewatchError(f"LABEL must be one of {', '.join(LABELS)}, not {value!r}")
+    s = load(config, db, prefect=True)
+    from store.db import connect
+    from store.labels import add_label
+
+    name = _profiles(s, topic or s.default_topic)[0].name
+    with writer_slot(s):
         con = connect(s.db)
         try:
             canonical = add_label(con, url, name, value)
         finally:
             con.close()
-        console.print(f"labelled {canonical} [bold]{value}[/] for {name}; run `reewatch train` to refit the head")
-    except ReewatchError as exc:
-        _fail(exc)
+    console.print(f"labelled {canonical} [bold]{value}[/] for {name}; run `reewatch train` to refit the head")
 
 
+@fails_cleanly
 def train(topic: TopicOpt = None, config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Refit each topic's learned head from its exemplars plus analyst labels, and store it as a new version."""
-    try:
-        s = _settings(config, db)
-        from store.db import connect, transaction
+    """Refit each topic's learned head from its exemplars plus analyst labels, and store it as a new version.
 
+    Waits for a running ingest of the same database to finish first (the writer slot needs Prefect, which takes seconds to start).
+    """
+    s = load(config, db, prefect=True)
+    from store.db import connect, transaction
+
+    profiles = _profiles(s, topic)
+    with writer_slot(s):
         con = connect(s.db)
         try:
-            for p in _profiles(s, topic):
+            for p in profiles:
                 with transaction(con):
                     version, n, n_labels, metrics = train_topic(con, p, s.model)
                 console.print(
@@ -148,26 +138,27 @@ def train(topic: TopicOpt = None, config: ConfigOpt = None, db: DbOpt = None) ->
                 )
         finally:
             con.close()
-        console.print("run `reewatch rescore` to apply the new head to stored articles")
-    except ReewatchError as exc:
-        _fail(exc)
+    console.print("run `reewatch rescore` to apply the new head to stored articles")
 
 
+@fails_cleanly
 def rescore(topic: TopicOpt = None, config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Re-score every stored article with each topic's latest trained head (and current profile)."""
-    try:
-        s = _settings(config, db)
-        from store.db import connect
+    """Re-score every stored article with each topic's latest trained head (and current profile).
 
+    Waits for a running ingest of the same database to finish first (the writer slot needs Prefect, which takes seconds to start).
+    """
+    s = load(config, db, prefect=True)
+    from store.db import connect
+
+    profiles = _profiles(s, topic)
+    with writer_slot(s):
         con = connect(s.db)
         try:
-            counts = rescore_topics(con, _profiles(s, topic), s.model)
+            counts = rescore_topics(con, profiles, s.model)
         finally:
             con.close()
-        for name, c in counts.items():
-            console.print(f"{name}: {c['relevant']} relevant, {c['adjacent']} adjacent, {c['irrelevant']} irrelevant")
-    except ReewatchError as exc:
-        _fail(exc)
+    for name, c in counts.items():
+        console.print(f"{name}: {c['relevant']} relevant, {c['adjacent']} adjacent, {c['irrelevant']} irrelevant")
 
 
 def register(app: typer.Typer) -> None:
