@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from datetime import date, datetime, timedelta
 
 from core.records import StoryDigestItem
+from core.text import sentences_of
 from digest.model import Digest, Entry
 
 # Decay of a story's rank with age, e-folding time in hours (a design choice, not fitted:
@@ -21,8 +21,6 @@ SUMMARY_MAX_CHARS = 480
 MIN_SENTENCE_CHARS = 25
 # Days of relevant-article volume shown in the chart.
 CHART_DAYS = 30
-
-_SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“‘'(])")
 
 
 def rank_score(it: StoryDigestItem, now: datetime) -> float:
@@ -39,8 +37,7 @@ def rank(items: list[StoryDigestItem], now: datetime) -> list[StoryDigestItem]:
 
 def summarize(text: str, sentences: int = SUMMARY_SENTENCES, max_chars: int = SUMMARY_MAX_CHARS) -> str:
     """The first informative sentences of the lead: an extractive summary."""
-    flat = " ".join(text.split())
-    parts = _SENT_RE.split(flat)
+    parts = sentences_of(" ".join(text.split()), capital_start=True)
     informative = [s for s in parts if len(s) >= MIN_SENTENCE_CHARS] or parts
     out: list[str] = []
     for sent in informative:
@@ -80,10 +77,3 @@ def compose(
     upd = upd[: max(0, max_items - len(new))]
     series = fill_days(volume, now.date()) if volume is not None else ()
     return Digest(title=title, now=now, new=tuple(new), updates=tuple(upd), volume=series, channel=channel)
-
-
-def render_markdown(items: list[StoryDigestItem], now: datetime, title: str = "reewatch digest") -> str:
-    """Markdown of new stories only (kept for callers of the first version)."""
-    from digest.render_text import to_markdown
-
-    return to_markdown(compose(items, now, max_items=len(items) or 1, title=title))

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import quote
 
-from core.records import StoryDigestItem
+from core.records import StoryDigestItem, StoryOutlet
+
+
+def outlet_note(o: StoryOutlet) -> str:
+    """What a reader should know before following an outlet's link: a lead (the aggregator's
+    link to a page reewatch did not fetch) or a paywalled teaser; "" for a full article."""
+    notes = (["lead: headline only, link via the aggregator"] if o.kind == "lead" else []) + (
+        ["paywalled: teaser only"] if o.paywalled else [])
+    return "; ".join(notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,12 +28,13 @@ class Entry:
     new_urls: frozenset[str] = frozenset()
 
     @property
-    def is_update(self) -> bool:
-        return bool(self.new_urls)
-
-    @property
     def outlet_count(self) -> int:
         return len({o.site for o in self.item.outlets})
+
+    @property
+    def also_in(self) -> str:
+        """The story's other languages ("de, ja"), shown above its outlets; "" for one language."""
+        return ", ".join(self.item.languages[1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,15 @@ class Digest:
     # (day, relevant articles) for the chart, oldest first.
     volume: tuple[tuple[date, int], ...] = field(default_factory=tuple)
     channel: str = ""
+    # The reading room's address (``[ui] base_url``): when set, each story links to its page there
+    # and to a "not relevant" confirmation page (docs/ui.md).
+    base_url: str = ""
+
+    def story_url(self, story_id: str) -> str:
+        return f"{self.base_url}/story/{quote(story_id, safe='')}" if self.base_url else ""
+
+    def dismiss_url(self, story_id: str) -> str:
+        return f"{self.base_url}/dismiss/{quote(story_id, safe='')}" if self.base_url else ""
 
     @property
     def empty(self) -> bool:

@@ -8,7 +8,7 @@ sites publish in their own time zone and clocks drift).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 # Nothing we monitor predates 1995 (the first news sites went online in 1994-95);
 # earlier dates on pages are copyright lines or historical references.
@@ -49,10 +49,6 @@ def parse_local(value: str | None) -> datetime | None:
 def to_utc(dt: datetime) -> datetime:
     """Naive datetimes are taken as UTC; aware ones are converted."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def from_date(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 def plausible(dt: datetime | None, fetched_at: datetime) -> datetime | None:

@@ -3,10 +3,9 @@ concurrency with a minimum delay, retries with back-off on transient faults, che
 redirects, conditional GET, and file:// replay.
 
 Every request yields a ``FetchAttempt`` for the ``fetches`` log, success or not; no
-exception escapes ``Fetcher.get`` for a network fault.  Error classes::
-
-    connect  dns  timeout  reset  too_large  bad_scheme  redirect_loop  private_redirect  private_address
-    robots  robots_unreachable  http_<status>
+exception escapes ``Fetcher.get`` for a network fault or a refusal (``FetchRefusedError``
+is caught here).  Error classes are ``core.errors.ErrorClass`` members, ``http_<status>``,
+or the class name of an httpx error not foreseen by ``classify_error``.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
+from core.errors import ErrorClass, FetchRefusedError, http_error_class
 from core.records import FetchAttempt
 from fetch.options import FetchOptions
 from fetch.politeness import (
@@ -36,8 +36,10 @@ from fetch.robots import ROBOTS_MAX_BYTES, RobotsCache
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Faults that another try cannot mend.
-FINAL_ERRORS = frozenset({"dns", "too_large", "bad_scheme", "redirect_loop", "private_redirect", "private_address",
-                          "robots", "robots_unreachable"})
+FINAL_ERRORS = frozenset({
+    ErrorClass.DNS, ErrorClass.TOO_LARGE, ErrorClass.BAD_SCHEME, ErrorClass.REDIRECT_LOOP, ErrorClass.PRIVATE_REDIRECT,
+    ErrorClass.PRIVATE_ADDRESS, ErrorClass.ROBOTS, ErrorClass.ROBOTS_UNREACHABLE,
+})
 BACKOFF_MAX_S = 30.0
 
 
@@ -90,7 +92,7 @@ def read_file_url(url: str, max_bytes: int) -> tuple[int, str, dict[str, str], b
     if not path.is_file():
         return 404, url, {}, b""
     if path.stat().st_size > max_bytes:
-        raise FetchRefusedError("too_large", f"file larger than {max_bytes} bytes; cut off")
+        raise FetchRefusedError(ErrorClass.TOO_LARGE, url, f"file larger than {max_bytes} bytes; cut off")
     ctype = _FILE_TYPES.get(path.suffix.lower(), "application/octet-stream")
     return 200, url, {"content-type": ctype}, path.read_bytes()
 
@@ -100,16 +102,16 @@ def classify_error(exc: BaseException) -> str:
     text = str(exc).lower()
     if isinstance(exc, httpx.ConnectError):
         if "name or service" in text or "name resolution" in text or "nodename" in text or "getaddrinfo" in text:
-            return "dns"
-        return "connect"
+            return ErrorClass.DNS
+        return ErrorClass.CONNECT
     if isinstance(exc, httpx.TimeoutException):
-        return "timeout"
+        return ErrorClass.TIMEOUT
     if isinstance(exc, httpx.TooManyRedirects):
-        return "redirect_loop"
+        return ErrorClass.REDIRECT_LOOP
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return "reset"
+        return ErrorClass.RESET
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return "bad_scheme"
+        return ErrorClass.BAD_SCHEME
     return type(exc).__name__
 
 
@@ -121,16 +123,8 @@ def type_accepted(ctype: str, accept: tuple[str, ...] | None) -> bool:
 def listing_attempt(url: str, source: str, n_files: int) -> FetchAttempt:
     """The fetch-log entry for listing a local directory (a ``file`` source)."""
     return FetchAttempt(source=source, url=url, status=200 if n_files else 404, ok=bool(n_files),
-                        error_class=None if n_files else "empty_directory", error=None if n_files else "no pages",
-                        nbytes=0, ms=0.0, attempts=1, fetched_at=datetime.now(UTC))
-
-
-class FetchRefusedError(Exception):
-    """A request or redirect that is refused outright (error class in ``kind``)."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+                        error_class=None if n_files else ErrorClass.EMPTY_DIRECTORY,
+                        error=None if n_files else "no pages", nbytes=0, ms=0.0, attempts=1, fetched_at=datetime.now(UTC))
 
 
 @dataclass
@@ -182,13 +176,16 @@ class Fetcher:
     async def get(
         self, url: str, source: str, *, etag: str | None = None, last_modified: str | None = None,
         robots: bool = True, accept: tuple[str, ...] | None = None, refuse_private_names: bool = False,
+        retry_throttle: bool = True,
     ) -> Response:
         """GET with politeness and retries; never raises for network faults.
 
         ``robots=False`` skips robots.txt (explicitly configured feeds and APIs);
         ``accept`` lists content-type prefixes worth reading (others: ``refused_type``);
         ``refuse_private_names`` refuses a host *name* that resolves into a private network
-        (discovered links: literal private addresses were already judged against their source).
+        (discovered links: literal private addresses were already judged against their source);
+        ``retry_throttle=False`` answers a 429 at once (GDELT: a quick retry prolongs its penalty,
+        the caller backs off for minutes instead).
         """
         if self._client is None or self._global is None or self._gate is None:
             raise RuntimeError("use `async with Fetcher()`")
@@ -202,9 +199,9 @@ class Fetcher:
         if scheme == "file":
             return await self._get_file(url, source, started)
         if scheme not in ("http", "https"):
-            return self._fail(url, source, started, 0, None, "bad_scheme", f"scheme {scheme!r} is not fetched")
+            return self._fail(url, source, started, 0, None, ErrorClass.BAD_SCHEME, f"scheme {scheme!r} is not fetched")
         if refuse_private_names and not is_private_host(url) and await self.is_private(url):
-            return self._fail(url, source, started, 0, None, "private_address",
+            return self._fail(url, source, started, 0, None, ErrorClass.PRIVATE_ADDRESS,
                               f"{urlsplit(url).hostname} resolves into a private network; refused")
         crawl_delay: float | None = None
         if robots and self.options.obey_robots:
@@ -212,11 +209,50 @@ class Fetcher:
             if refusal is not None:
                 return self._fail(url, source, started, 0, None, refusal[0], refusal[1])
         delay = host_delay(url, self.options.min_delay_s, crawl_delay, self.options.throttle_private)
-        return await self._attempts(url, source, headers, accept, delay, started)
+        return await self._attempts(url, source, headers, accept, delay, started, retry_throttle)
+
+    async def post(self, url: str, source: str, body: str, *, content_type: str, robots: bool = True) -> Response:
+        """One form POST to an API (Google News' batchexecute): the same host gate, minimum delay,
+        robots.txt (unless ``robots=False``), timeout and size cap as ``get``; no redirect followed
+        and no retry (the caller falls back); never raises for network faults."""
+        if self._client is None or self._global is None or self._gate is None:
+            raise RuntimeError("use `async with Fetcher()`")
+        started = time.perf_counter()
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return self._fail(url, source, started, 0, None, ErrorClass.BAD_SCHEME, "only http(s) is posted to")
+        crawl_delay: float | None = None
+        if robots and self.options.obey_robots:
+            refusal, crawl_delay = await self._robots_check(url)
+            if refusal is not None:
+                return self._fail(url, source, started, 0, None, refusal[0], refusal[1])
+        delay = host_delay(url, self.options.min_delay_s, crawl_delay, self.options.throttle_private)
+        try:
+            async with self._gate.semaphore(url):
+                await self._gate.wait_turn(url, delay)
+                async with self._global:
+                    started = time.perf_counter()
+                    ans = await asyncio.wait_for(self._post_once(url, body, content_type), self.options.total_timeout_s)
+        except TimeoutError:
+            return self._fail(url, source, started, 1, None, ErrorClass.TIMEOUT,
+                              f"no complete answer within {self.options.total_timeout_s:g} s")
+        except FetchRefusedError as exc:
+            return self._fail(url, source, started, 1, None, exc.error_class, str(exc))
+        except httpx.HTTPError as exc:
+            return self._fail(url, source, started, 1, None, classify_error(exc), str(exc) or type(exc).__name__)
+        if not 200 <= ans.status < 300:
+            return self._fail(url, source, started, 1, ans.status, http_error_class(ans.status), f"HTTP {ans.status}")
+        return self._ok(url, ans, source, started, 1)
+
+    async def _post_once(self, url: str, body: str, content_type: str) -> _Answer:
+        assert self._client is not None
+        async with self._client.stream("POST", url, content=body.encode(), headers={"content-type": content_type}) as resp:
+            hdrs = {k.lower(): v for k, v in resp.headers.items()}
+            data = await self._read_capped(resp) if 200 <= resp.status_code < 300 else b""
+            return _Answer(resp.status_code, url, hdrs, data)
 
     async def _attempts(
         self, url: str, source: str, headers: dict[str, str], accept: tuple[str, ...] | None, delay: float,
-        started: float,
+        started: float, retry_throttle: bool = True,
     ) -> Response:
         assert self._gate is not None
         assert self._global is not None
@@ -227,6 +263,7 @@ class Fetcher:
             attempts += 1
             status: int | None = None
             wait: float | None = None
+            error_class: str  # an ErrorClass, or http_<status>
             try:
                 async with self._gate.semaphore(url):
                     await self._gate.wait_turn(url, delay)
@@ -235,9 +272,9 @@ class Fetcher:
                             started = time.perf_counter()
                         ans = await asyncio.wait_for(self._follow(url, headers, accept, start_private), o.total_timeout_s)
             except TimeoutError:
-                error_class, error = "timeout", f"no complete answer within {o.total_timeout_s:g} s"
+                error_class, error = ErrorClass.TIMEOUT, f"no complete answer within {o.total_timeout_s:g} s"
             except FetchRefusedError as exc:
-                error_class, error = exc.kind, str(exc)
+                error_class, error = exc.error_class, str(exc)
             except httpx.HTTPError as exc:
                 error_class, error = classify_error(exc), str(exc) or type(exc).__name__
             else:
@@ -246,8 +283,8 @@ class Fetcher:
                     return self._ok(url, ans, source, started, attempts, not_modified=True)
                 if 200 <= status < 300:
                     return self._ok(url, ans, source, started, attempts)
-                error_class, error = f"http_{status}", f"HTTP {status}"
-                if status not in RETRY_STATUSES:
+                error_class, error = http_error_class(status), f"HTTP {status}"
+                if status not in RETRY_STATUSES or (status == 429 and not retry_throttle):
                     return self._fail(url, source, started, attempts, status, error_class, error)
                 wait = retry_after_s(ans.headers.get("retry-after"))
                 if wait is not None:
@@ -279,34 +316,43 @@ class Fetcher:
                     return _Answer(resp.status_code, current, hdrs, b"", refused_type=ctype)
                 body = await self._read_capped(resp)
                 return _Answer(resp.status_code, current, hdrs, body)
-        raise FetchRefusedError("redirect_loop", f"more than {self.options.max_redirects} redirects")
+        raise FetchRefusedError(ErrorClass.REDIRECT_LOOP, url, f"more than {self.options.max_redirects} redirects")
 
     async def _next_hop(self, current: str, location: str, start: str, seen: set[str], start_private: bool) -> str:
         nxt = urljoin(current, location.strip())
         scheme = urlsplit(nxt).scheme.lower()
         if scheme not in ("http", "https"):
-            raise FetchRefusedError("bad_scheme", f"redirect to a {scheme or 'relative'!r} URL refused: {nxt[:200]}")
+            raise FetchRefusedError(ErrorClass.BAD_SCHEME, nxt,
+                                    f"redirect to a {scheme or 'relative'!r} URL refused: {nxt[:200]}")
         if nxt in seen:
-            raise FetchRefusedError("redirect_loop", f"redirect loop back to {nxt[:200]}")
+            raise FetchRefusedError(ErrorClass.REDIRECT_LOOP, nxt, f"redirect loop back to {nxt[:200]}")
         seen.add(nxt)
         same_host = urlsplit(nxt).hostname == urlsplit(start).hostname
         if not (start_private and same_host) and await self.is_private(nxt):
-            raise FetchRefusedError("private_redirect", f"redirect into a private network refused: {nxt[:200]}")
+            raise FetchRefusedError(ErrorClass.PRIVATE_REDIRECT, nxt,
+                                    f"redirect into a private network refused: {nxt[:200]}")
         return nxt
 
     async def _read_capped(self, resp: httpx.Response) -> bytes:
         cap = self.options.max_bytes
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap and not resp.headers.get("content-encoding"):
-            raise FetchRefusedError("too_large", f"Content-Length {declared} is over {cap} bytes; not loaded")
+            raise FetchRefusedError(ErrorClass.TOO_LARGE, str(resp.url),
+                                    f"Content-Length {declared} is over {cap} bytes; not loaded")
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.aiter_bytes():
             size += len(chunk)
             if size > cap:
-                raise FetchRefusedError("too_large", f"body larger than {cap} bytes; cut off")
+                raise FetchRefusedError(ErrorClass.TOO_LARGE, str(resp.url), f"body larger than {cap} bytes; cut off")
             chunks.append(chunk)
         return b"".join(chunks)
+
+    async def robots_refusal(self, url: str) -> str | None:
+        """Why robots.txt keeps us from ``url`` (read once per host, as for a GET), or None
+        (``reewatch sources --check`` reports it for a source's links)."""
+        refusal, _ = await self._robots_check(url)
+        return refusal[1] if refusal else None
 
     async def _robots_check(self, url: str) -> tuple[tuple[str, str] | None, float | None]:
         origin = host_key(url)
@@ -315,10 +361,10 @@ class Fetcher:
             rules = await self.robots.rules_for(origin, self._fetch_robots)
         ua = self.options.agent
         if rules.unreachable:
-            fault = rules.fault or "robots_unreachable"
+            fault = rules.fault or ErrorClass.ROBOTS_UNREACHABLE
             return (fault, f"{origin}/robots.txt could not be read ({fault}); the host is skipped for now"), None
         if not rules.allowed(url, ua):
-            return ("robots", f"disallowed by {origin}/robots.txt"), None
+            return (ErrorClass.ROBOTS, f"disallowed by {origin}/robots.txt"), None
         return None, rules.crawl_delay(ua)
 
     async def _fetch_robots(self, robots_url: str) -> tuple[int | None, bytes, str | None]:
@@ -335,9 +381,9 @@ class Fetcher:
                         self.options.total_timeout_s,
                     )
         except FetchRefusedError as exc:
-            return (200, b"", None) if exc.kind == "too_large" else (404, b"", None)
+            return (200, b"", None) if exc.error_class == ErrorClass.TOO_LARGE else (404, b"", None)
         except TimeoutError:
-            return None, b"", "timeout"
+            return None, b"", ErrorClass.TIMEOUT
         except httpx.HTTPError as exc:
             return None, b"", classify_error(exc)
         return ans.status, ans.body[:ROBOTS_MAX_BYTES], None
@@ -346,11 +392,11 @@ class Fetcher:
         try:
             status, final_url, hdrs, body = await asyncio.to_thread(read_file_url, url, self.options.max_bytes)
         except FetchRefusedError as exc:
-            return self._fail(url, source, started, 1, None, exc.kind, str(exc))
+            return self._fail(url, source, started, 1, None, exc.error_class, str(exc))
         except OSError as exc:
-            return self._fail(url, source, started, 1, None, "file_error", str(exc))
+            return self._fail(url, source, started, 1, None, ErrorClass.FILE_ERROR, str(exc))
         if status != 200:
-            return self._fail(url, source, started, 1, status, f"http_{status}", f"no file at {file_path(url)}")
+            return self._fail(url, source, started, 1, status, http_error_class(status), f"no file at {file_path(url)}")
         return self._ok(url, _Answer(status, final_url, hdrs, body), source, started, 1)
 
     def _ok(self, url: str, ans: _Answer, source: str, started: float, attempts: int, *,

@@ -7,9 +7,12 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from core.errors import ErrorClass, FetchRefusedError, ReewatchError
 from core.records import Link, NoArticle, Page, Source
 from fetch.discover import allowed_link, fetch_page, read_source
-from fetch.http import Fetcher, Response
+from fetch.http import Fetcher, Response, read_file_url
 from fetch.options import FetchOptions
 from tests.loopback import Site, send, serve, slow, static
 
@@ -76,6 +79,19 @@ def test_oversized_body_is_cut_off_not_loaded() -> None:
         site.route("/big", static(b"<html>" + b"x" * 200_000 + b"</html>"))
         r = run(_get(f"{site.base}/big"))
     assert not r.ok and r.attempt.error_class == "too_large" and r.body == b""
+
+
+def test_a_refusal_is_a_reewatch_error_and_logs_its_class(tmp_path: Path) -> None:
+    big = tmp_path / "big.html"
+    big.write_bytes(b"x" * (OPTS.max_bytes + 1))
+    with pytest.raises(FetchRefusedError) as refused:
+        read_file_url(big.as_uri(), OPTS.max_bytes)
+    assert isinstance(refused.value, ReewatchError)
+    assert refused.value.error_class is ErrorClass.TOO_LARGE and refused.value.url == big.as_uri()
+    r = run(_get(big.as_uri()))
+    # the client catches it: a failed attempt whose class is the member, equal to its plain name
+    assert not r.ok and r.attempt.error_class is ErrorClass.TOO_LARGE and r.attempt.error_class == "too_large"
+    assert r.attempt.error == f"file larger than {OPTS.max_bytes} bytes; cut off"
 
 
 def test_timeout_is_recorded() -> None:

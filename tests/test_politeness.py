@@ -233,3 +233,12 @@ def test_crawl_delay_groups_and_fractions() -> None:
     assert rules.crawl_delay("somebot/2") == 0.5
     assert rules_from(404, b"").crawl_delay("reewatch") is None
     assert rules_from(503, b"").unreachable
+
+
+def test_unreachable_robots_names_its_fault() -> None:
+    from fetch.robots import rules_from
+
+    assert rules_from(503, b"").fault == "http_503"
+    assert rules_from(None, b"", "timeout").fault == "timeout"
+    # no status and no fault: the client refuses the host's pages as robots_unreachable
+    assert rules_from(None, b"").unreachable and rules_from(None, b"").fault is None
