@@ -149,7 +149,10 @@ def naive_worker(site: Path) -> dict[str, Any]:
 def _summary(s: Any, seconds: float) -> dict[str, Any]:
     return {"seconds": round(seconds, 3), "stored": s.stored, "copies": s.copies, "stories": s.stories,
             "relevant": s.relevant, "no_article": s.no_article, "fetch_errors": s.fetch_errors,
-            "not_modified": sum(r.not_modified for r in s.sources)}
+            "not_modified": sum(r.not_modified for r in s.sources),
+            # how long the run held the database file (no other process can open it meanwhile)
+            "db_held_s": s.stats.db_held_s, "db_windows": s.stats.db_windows,
+            "db_held_share": round(s.stats.db_held_s / seconds, 3) if seconds else None}
 
 
 def pipeline_worker(feeds: dict[str, str], workdir: Path, profile: Path | None, site: Path,
@@ -161,10 +164,11 @@ def pipeline_worker(feeds: dict[str, str], workdir: Path, profile: Path | None, 
     import_s = time.perf_counter() - t0
     out: dict[str, Any] = {"import_s": round(import_s, 3)}
 
-    def run(name: str, db: Path, feed: str) -> None:
+    def run(name: str, db: Path, feed: str) -> Any:
         t, cpu = time.perf_counter(), tree_cpu_s()
         s = ingest_flow(db=str(db), feeds=[feed])
         out[name] = {**_summary(s, time.perf_counter() - t), "cpu_s": round(tree_cpu_s() - cpu, 3)}
+        return s
 
     def naive() -> dict[str, Any]:
         cpu = tree_cpu_s()
@@ -186,12 +190,8 @@ def pipeline_worker(feeds: dict[str, str], workdir: Path, profile: Path | None, 
         else:
             run(name, db, feeds["all"])
         out["pipeline_rounds"].append(out.pop(name) if r else out[name])
-    from pipeline.batches import archive_loads
-    from triage.embed import model_loads
-
-    loads = archive_loads(), model_loads()
-    run("noop", workdir / "all.duckdb", feeds["all"])
-    out["noop"]["archive_loads"], out["noop"]["model_loads"] = archive_loads() - loads[0], model_loads() - loads[1]
+    noop = run("noop", workdir / "all.duckdb", feeds["all"]).stats
+    out["noop"]["archive_loads"], out["noop"]["model_loads"] = int(noop.archive_loaded), int(noop.model_loaded)
     return _rss(out)
 
 

@@ -28,6 +28,9 @@ class Source:
     # True when the source was configured on a private/loopback host on purpose
     # (``--feed http://127.0.0.1…``): its same-host links may then be fetched.
     allow_private: bool = False
+    # gnews: resolve each item to the publisher's page (beyond Google's robots.txt, opt-in);
+    # False: items are stored as leads (docs/fetching.md).
+    resolve: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,14 @@ class Link:
     source: str
     title: str | None = None
     published_at: datetime | None = None
+    # What a news aggregator's item says about the article (RSS ``<source url=…>`` and the item
+    # description, HTML stripped), and whether ``url`` is the aggregator's redirect rather than
+    # the article (a Google News item link): such a link is stored as a lead, not fetched.
+    outlet: str | None = None
+    outlet_url: str | None = None
+    snippet: str | None = None
+    redirect: bool = False
+    lang: str | None = None  # the feed's declared language (RSS <language>)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +82,14 @@ class SourceOutcome:
     warning: str | None = None
     # Requests after the first (child sitemaps, GDELT windows), for the fetches log.
     extra_attempts: tuple[FetchAttempt, ...] = ()
-    # GDELT: the time up to which the query was read (next run starts there).
+    # GDELT: the time up to which the query was read or queued (next run starts there), the
+    # windows left unread (JSON, fetch.gdelt.encode_backlog; None: not a windowed source), and
+    # the time before which the source is not read again after a throttle answer.
     cursor: str | None = None
+    backlog: str | None = None
+    backoff_until: datetime | None = None
+    # Links past the per-source cap, newest first: kept for later runs (store/backlog.py).
+    overflow: tuple[Link, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -127,6 +144,10 @@ class Article:
     raw_html_z: bytes | None = None
     # The publication's own name (og:site_name), for people; ``site`` (the host) is the key.
     site_name: str | None = None
+    # "article": the page's text; "lead": an aggregator's item (headline, outlet, snippet, its
+    # link) whose page was not fetched.  ``paywalled``: the page gave a teaser, not the article.
+    kind: str = "article"
+    paywalled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +196,10 @@ class TriagedArticle:
     scores: tuple[TopicScore, ...] = field(default_factory=tuple)
     # Stored beside the article so the next runs load them instead of recomputing (None: computed at load).
     features: DedupFeatures | None = None
+    # The multilingual encoder's vector (triage/crosslingual.py; None when not computed: a
+    # one-language run) and what kind of copy ``duplicate_of`` is (None for an original).
+    mvector: tuple[float, ...] | None = None
+    copy_kind: str | None = None
 
     def score_for(self, topic: str) -> TopicScore | None:
         return next((s for s in self.scores if s.topic == topic), None)
@@ -187,6 +212,8 @@ class StoryOutlet:
     site: str
     url: str
     title: str
+    kind: str = "article"  # "lead": the outlet's headline with the aggregator's link
+    paywalled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +228,9 @@ class StoryDigestItem:
     first_seen_at: datetime
     outlets: tuple[StoryOutlet, ...]
     reasons: tuple[str, ...]
+    # The members' languages, most members first (ties by code): the first is the story's own,
+    # the rest are shown as "also in" (empty when no member's language is known).
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +250,38 @@ class SourceReport:
     error_class: str | None = None
     error: str | None = None
     warning: str | None = None
+    # Unseen links left for later runs (the link cap, a retry not yet due), and links dropped
+    # from that backlog for age (store/backlog.py).
+    backlog: int = 0
+    aged_out: int = 0
+    # Links stored as leads without a fetch (Google News items, docs/fetching.md).
+    leads: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractCounts:
+    """Where extraction ran (extract/pool.py): batch shares a worker process extracted, and shares
+    extracted here because their worker had died or could not start (the results are the same)."""
+
+    worker_shares: int = 0
+    fallback_shares: int = 0
+
+    def __add__(self, other: ExtractCounts) -> ExtractCounts:
+        return ExtractCounts(self.worker_shares + other.worker_shares, self.fallback_shares + other.fallback_shares)
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """What an ingest run did besides storing, for tests and benchmarks: whether it loaded the dedup
+    archive and an embedding model (one already in the process's cache does not count; a run with
+    nothing new loads neither), where its extraction ran, and how long it held the database file
+    open (other processes cannot open it meanwhile), in how many windows."""
+
+    archive_loaded: bool = False
+    model_loaded: bool = False
+    extract: ExtractCounts = ExtractCounts()
+    db_held_s: float = 0.0
+    db_windows: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,3 +298,4 @@ class RunSummary:
     no_article: int
     fetch_errors: int
     seconds: float
+    stats: RunStats = RunStats()

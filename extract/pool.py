@@ -6,31 +6,27 @@ process's share lighter, ``MAIN_SHARE_WEIGHT``); the workers extract theirs whil
 extracts its own, and the results come back
 in input order, the same as ``extract_pages``.  Extraction and the model then take turns,
 each with every core: extraction is single-threaded Python, the model's matrix products use
-all cores.  On the 2-core bench machine (one worker) the bench's 600 pages in batches of 128
-extracted in 15.0 / 17.5 s instead of 25.0 / 34.4 s (2026-12-01, alternating runs).
+all cores (on 2 cores, one worker cuts the bench's extraction time by a third or more:
+docs/benchmarks.md).
 
 Ahead (``extract_ahead``):
 
 trafilatura and the metadata parsers are Python-heavy and hold the GIL; in a second
-*thread* extraction fights the model's Python glue for it (300 real pages on 2 cores:
-embed 17.3 s + extract 6.8 s one after the other, 35.0 s in two threads).  With
-``extract_ahead`` the ingest extracts batch k+1 in one worker *process* while batch k is
-embedded, deduplicated and scored in the main one (pipeline/batches.py).  On the 2-core
-bench machine that oversubscribed torch's two threads and lost (300 pages: 46.0 s
-against 39.5 s; 600 pages: ratio to the naive reference 0.58 against 0.94 without).  The
-model now gets only the cores the worker leaves (``model_threads_beside_workers``, restored
-after the run), and it still does not win on 2 cores, because the model's own speed scales
-with its threads (300 texts: 14.3 s on one, 7.8 s on two; 600 pages 60.1 / 61.1 s against
-69.2 / 60.2 s without, docs/benchmarks.md), so it is for machines with cores to spare.
+*thread* extraction fights the model's Python glue for it.  With ``extract_ahead`` the ingest
+extracts batch k+1 in one worker *process* while batch k is embedded, deduplicated and scored
+in the main one (pipeline/batches.py); the model gets only the cores the worker leaves
+(``model_threads_beside_workers``, restored after the run).  The model's speed scales with its
+threads, so on 2 cores this loses (docs/benchmarks.md): it is for machines with cores to spare.
 
 The worker is started once per process (``spawn``: no fork of a process that already
 runs torch and Prefect threads) and warmed with the extraction imports while the first
 batch is fetched.  It is spawned without the calling script: ``spawn`` would otherwise import
 that script again in the worker, and a script that calls ``ingest_flow`` at its top level (no
-``if __name__ == "__main__":``) then ran a second ingest with its own Prefect server in the
-worker, and the run hung (``_submit``).  A worker that dies (a crash in a C parser) is
+``if __name__ == "__main__":``) would run a second ingest with its own Prefect server in the
+worker and hang (``_submit``).  A worker that dies (a crash in a C parser) is
 replaced, and the batch is extracted in this process instead: extraction results never depend
-on where it ran.
+on where it ran.  Where it ran is returned beside the results (``ExtractCounts``), for the run
+summary, tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -46,10 +42,15 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TypeVar
 
-from core.records import Article, NoArticle, Page
+from core.records import Article, ExtractCounts, NoArticle, Page
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# A batch's extraction results (in input order) and where it ran.
+Extracted = tuple[list[Article | NoArticle], ExtractCounts]
+IN_WORKER = ExtractCounts(worker_shares=1)
+HERE_AFTER_DEATH = ExtractCounts(fallback_shares=1)
 
 # Workers for ``extract_ahead``: with 2 cores, one extracting process beside torch's intra-op
 # threads (bench/e2e.py, docs/benchmarks.md).
@@ -62,18 +63,14 @@ MAX_AUTO_WORKERS = 3
 MIN_SHARED_PAGES = 8
 
 # The main process's share of a batch, against 1 for each worker: besides extracting, it feeds
-# the workers and runs the fetch and commit threads (and holds the GIL for them).  At equal
-# shares the worker was always done first (the main process waited 0.5 s in all for it over the
-# 600 bench pages); in-process ingests of those pages, alternating: extraction 26.2 / 26.8 s wall
-# at 0.6 against 27.6 / 28.9 s at 1.0 (2026-12-01).
+# the workers and runs the fetch and commit threads.  Set on the bench's 600 real pages, where
+# equal shares left the worker idle at the end of each batch (docs/benchmarks.md).
 MAIN_SHARE_WEIGHT = 0.6
 
 _lock = threading.Lock()
 _main_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
-_fallbacks = 0
-_in_worker = 0
 
 
 def auto_workers() -> int:
@@ -152,31 +149,18 @@ def _discard() -> None:
         old.shutdown(wait=False, cancel_futures=True)
 
 
-def worker_batches() -> int:
-    """Batches (or shares of a batch) this process had extracted by a worker process."""
-    return _in_worker
-
-
-def fallbacks() -> int:
-    """Batches (or shares) extracted in this process because a worker had died."""
-    return _fallbacks
-
-
-def _collect(future: Future[R], fn: Callable[[T], R], arg: T) -> R:
+def _collect(future: Future[R], fn: Callable[[T], R], arg: T) -> tuple[R, ExtractCounts]:
     """The worker's ``fn(arg)`` from ``future``, or ``fn(arg)`` run here if the worker died."""
-    global _fallbacks, _in_worker
     try:
-        out = future.result()
-        _in_worker += 1
-        return out
+        return future.result(), IN_WORKER
     except BrokenProcessPool:
         _discard()
-        _fallbacks += 1
-        return fn(arg)
+        return fn(arg), HERE_AFTER_DEATH
 
 
-def run_in_worker(fn: Callable[[T], R], arg: T) -> R:
-    """``fn(arg)`` in the worker process (``fn`` importable, ``arg`` picklable); here if the worker died."""
+def run_in_worker(fn: Callable[[T], R], arg: T) -> tuple[R, ExtractCounts]:
+    """``fn(arg)`` in the worker process (``fn`` importable, ``arg`` picklable), or here if the
+    worker died; and which of the two it was."""
     return _collect(_submit(pool(), fn, arg), fn, arg)
 
 
@@ -197,9 +181,9 @@ def _extract_args(args: tuple[list[Page], bool]) -> list[Article | NoArticle]:
     return extract_pages(*args)
 
 
-def extract_in_worker(pages: list[Page], keep_raw_html: bool) -> list[Article | NoArticle]:
+def extract_in_worker(pages: list[Page], keep_raw_html: bool) -> Extracted:
     """Extract a batch of pages in the worker process (the same results as ``extract_pages``)."""
-    return run_in_worker(_extract_args, (pages, keep_raw_html)) if pages else []
+    return run_in_worker(_extract_args, (pages, keep_raw_html)) if pages else ([], ExtractCounts())
 
 
 def split_shares(sizes: list[int], n: int, first_weight: float = 1.0) -> list[list[int]]:
@@ -216,12 +200,11 @@ def split_shares(sizes: list[int], n: int, first_weight: float = 1.0) -> list[li
     return [sorted(s) for s in shares]
 
 
-def extract_shared(pages: list[Page], keep_raw_html: bool, workers: int) -> list[Article | NoArticle]:
+def extract_shared(pages: list[Page], keep_raw_html: bool, workers: int) -> Extracted:
     """Extract a batch with ``workers`` worker processes beside this one (the same results, in the
     same order, as ``extract_pages``).  A worker that dies has its share extracted here."""
-    global _fallbacks
     if workers < 1 or len(pages) < MIN_SHARED_PAGES:
-        return extract_pages(pages, keep_raw_html)
+        return extract_pages(pages, keep_raw_html), ExtractCounts()
     shares = [s for s in split_shares([len(p.html) for p in pages], workers + 1, MAIN_SHARE_WEIGHT) if s]
     args = [([pages[i] for i in share], keep_raw_html) for share in shares]
     try:
@@ -229,11 +212,11 @@ def extract_shared(pages: list[Page], keep_raw_html: bool, workers: int) -> list
         futures = [_submit(p, _extract_args, a) for a in args[1:]]
     except (BrokenProcessPool, RuntimeError):
         _discard()
-        _fallbacks += 1
-        return extract_pages(pages, keep_raw_html)
+        return extract_pages(pages, keep_raw_html), HERE_AFTER_DEATH
     # this process's share first, while the workers extract theirs
-    results = [_extract_args(args[0])] + [_collect(f, _extract_args, a) for f, a in zip(futures, args[1:], strict=True)]
+    mine = _extract_args(args[0])
+    theirs = [_collect(f, _extract_args, a) for f, a in zip(futures, args[1:], strict=True)]
     out: dict[int, Article | NoArticle] = {}
-    for share, res in zip(shares, results, strict=True):
+    for share, res in zip(shares, [mine, *(r for r, _ in theirs)], strict=True):
         out.update(zip(share, res, strict=True))
-    return [out[i] for i in range(len(pages))]
+    return [out[i] for i in range(len(pages))], sum((c for _, c in theirs), ExtractCounts())

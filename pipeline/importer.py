@@ -1,6 +1,7 @@
 """``reewatch import``: documents → extract (when HTML) → triage → store.
 
-Plain documents (url + html or text) are triaged like fetched pages.  Records written
+Plain documents (url + html or text) take the path of fetched pages after extraction
+(pipeline/batches.py ``triage_and_store``, with the plain stages).  Records written
 by ``reewatch export`` (they carry ``story_id``) are stored as given: their story,
 copy link, scores and labels are kept, not recomputed; only their embedding is computed,
 so that later articles are still deduplicated against them.  Reads JSONL, and the CSV
@@ -22,21 +23,21 @@ from rich.progress import Progress
 from core.records import Article, NoArticle, Page, TopicScore, TriagedArticle
 from extract.article import extract_article
 from extract.jsonl import BadLine, Exported, parse_line, parse_record
-from pipeline.batches import new_articles
-from pipeline.plan import IngestPlan
+from pipeline.batches import IngestTarget, Tally, topic_profiles, triage_and_store
+from pipeline.plan import DIRECT_STAGES, IngestPlan
 from pipeline.settings import Settings
 from store import articles as store_articles
 from store.archive import load_archive
-from store.db import WRITE_WAIT_S, connect
+from store.db import WRITE_WAIT_S, Database
 from store.importing import save_exported, stored_canonicals
-from store.labels import with_trained_heads
-from triage.archive import Archive
 from triage.dedup import DedupDecision, entry_for
 from triage.features import article_features, pack
-from triage.pipeline import dedup_vectors, triage_batch
-from triage.relevance import label_for, load_profiles
+from triage.pipeline import dedup_vectors
+from triage.relevance import label_for
 
 IMPORTED_MODEL_VERSION = "imported"
+# The run id an import's rows are stored under (the fetch log's run_id).
+IMPORT_RUN_ID = "import"
 
 
 @dataclass
@@ -92,13 +93,17 @@ def _records(path: Path) -> Iterator[tuple[int, int, dict[str, Any] | str]]:
 class _Importer:
     """Batches of plain documents (triaged) and exported records (stored as given)."""
 
-    def __init__(self, con: Any, plan: IngestPlan, archive: Archive, result: ImportResult) -> None:
-        self.con, self.plan, self.archive, self.result = con, plan, archive, result
-        self.profiles = with_trained_heads(con, load_profiles(plan.settings.topics_dir), plan.model)
+    def __init__(self, db: Database, plan: IngestPlan, result: ImportResult) -> None:
+        self.db, self.plan, self.result = db, plan, result
+        with db.write() as con:
+            store_articles.set_meta(con, "default_topic", plan.default_topic)
+            profiles = topic_profiles(con, plan)
+            self.archive = load_archive(con, plan.model)
+        self.plain = IngestTarget(plan, DIRECT_STAGES, db, IMPORT_RUN_ID, self.archive, profiles, Tally())
         self.pending: list[Article | NoArticle] = []
         self.exported: list[Exported] = []
 
-    def add(self, item: Page | Article | Exported) -> None:
+    def add(self, item: Page | Article | NoArticle | Exported) -> None:
         if isinstance(item, Exported):
             self.exported.append(item)
         elif isinstance(item, Page):
@@ -114,6 +119,15 @@ class _Importer:
         self._flush_exported()
         self._flush_plain()
 
+    def finish(self) -> None:
+        """The last batch, and the plain documents' counts added to the result."""
+        self.flush()
+        tally = self.plain.tally
+        self.result.stored += tally.total("stored")
+        self.result.copies += tally.total("copies")
+        self.result.relevant += tally.total("relevant")
+        self.result.skipped += tally.totals["no_article"]
+
     def _count(self, triaged: list[TriagedArticle], stored: int) -> None:
         topic = self.plan.default_topic
         self.result.stored += stored
@@ -122,7 +136,8 @@ class _Importer:
 
     def _flush_exported(self) -> None:
         recs, self.exported = self.exported, []
-        known = stored_canonicals(self.con, [r.article.canonical_url for r in recs])
+        with self.db.read() as con:
+            known = stored_canonicals(con, [r.article.canonical_url for r in recs])
         fresh: dict[str, Exported] = {}
         for r in recs:
             if r.article.canonical_url in known or r.article.canonical_url in fresh:
@@ -138,11 +153,12 @@ class _Importer:
         feats = [article_features(r.article.title, r.article.text) for r in new]
         triaged = [
             TriagedArticle(r.article, tuple(float(x) for x in v), r.duplicate_of, r.story_id,
-                           exported_scores(r, self.plan.default_topic), features=pack(f))
+                           exported_scores(r, self.plan.default_topic), features=pack(f), copy_kind=r.copy_kind)
             for r, v, f in zip(new, vecs if vecs is not None else [], feats, strict=True)
         ]
         labels = {r.article.canonical_url: r.labels for r in recs if r.labels}
-        stored = save_exported(self.con, triaged, labels, model=self.plan.model, default_topic=self.plan.default_topic)
+        with self.db.write() as con:
+            stored = save_exported(con, triaged, labels, model=self.plan.model, default_topic=self.plan.default_topic)
         self._count(triaged, stored)
         self.result.as_given += stored
         entries = [entry_for(t.article, DedupDecision(t.duplicate_of, t.story_id, "as exported"), f)
@@ -152,11 +168,7 @@ class _Importer:
 
     def _flush_plain(self) -> None:
         pending, self.pending = self.pending, []
-        arts, noarts = new_articles(pending, self.archive)
-        triaged = triage_batch(arts, self.archive, self.profiles, self.plan.model)
-        stored = store_articles.save_batch(self.con, triaged, noarts, [], model=self.plan.model, run_id="import")
-        self._count(triaged, stored)
-        self.result.skipped += len(noarts)
+        triage_and_store(self.plain, pending)()  # committed at once: nothing to overlap it with
 
 
 def import_jsonl(path: Path, settings: Settings, console: Console) -> ImportResult:
@@ -164,20 +176,15 @@ def import_jsonl(path: Path, settings: Settings, console: Console) -> ImportResu
     plan = IngestPlan.from_settings(settings)
     result = ImportResult()
     now = datetime.now(UTC)
-    con = connect(plan.db, wait_s=WRITE_WAIT_S)
-    try:
-        store_articles.set_meta(con, "default_topic", plan.default_topic)
-        importer = _Importer(con, plan, load_archive(con, plan.model), result)
-        with Progress(console=console, transient=True) as progress:
-            bar = progress.add_task("importing", total=path.stat().st_size)
-            for lineno, nbytes, raw in _records(path):
-                progress.advance(bar, nbytes)
-                item = parse_line(raw, lineno, now) if isinstance(raw, str) else parse_record(raw, lineno, now)
-                if isinstance(item, BadLine):
-                    result.bad_lines.append(item)
-                elif item is not None:
-                    importer.add(item)
-            importer.flush()
-    finally:
-        con.close()
+    importer = _Importer(Database(plan.db, wait_s=WRITE_WAIT_S), plan, result)
+    with Progress(console=console, transient=True) as progress:
+        bar = progress.add_task("importing", total=path.stat().st_size)
+        for lineno, nbytes, raw in _records(path):
+            progress.advance(bar, nbytes)
+            item = parse_line(raw, lineno, now) if isinstance(raw, str) else parse_record(raw, lineno, now)
+            if isinstance(item, BadLine):
+                result.bad_lines.append(item)
+            elif item is not None:
+                importer.add(item)
+        importer.finish()
     return result

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.records import Article, FetchAttempt, Link, NoArticle, Page, Source, SourceOutcome, TriagedArticle
-from extract.pool import auto_workers, extract_shared
+from extract.pool import Extracted, auto_workers, extract_shared
 from fetch.discover import fetch_pages, read_sources
 from fetch.http import Fetcher
 from fetch.options import FetchOptions
@@ -64,10 +64,13 @@ class IngestPlan:
 
     @classmethod
     def from_settings(cls, s: Settings, feeds: list[str] | None = None) -> IngestPlan:
-        """The configured sources, or only ``feeds`` (which may be on a private host)."""
+        """The configured sources, or only ``feeds`` (which may be on a private host): RSS/Atom
+        feeds, or ``gnews:URL`` for a Google News-style search feed (its items are leads)."""
         if feeds:
             sources = tuple(
-                Source(name=f"feed:{url}", kind="rss", url=url, allow_private=True) for url in dict.fromkeys(feeds)
+                Source(name=f"feed:{url}", kind="gnews", url=url.removeprefix("gnews:"), allow_private=True)
+                if url.startswith("gnews:") else Source(name=f"feed:{url}", kind="rss", url=url, allow_private=True)
+                for url in dict.fromkeys(feeds)
             )
         else:
             sources = tuple(s.enabled_sources())
@@ -104,6 +107,7 @@ class RunState:
     robots: RobotsCache = field(default_factory=RobotsCache)
     host_clock: dict[str, float] = field(default_factory=dict)
     cursors: dict[str, str | None] = field(default_factory=dict)
+    backlogs: dict[str, str | None] = field(default_factory=dict)  # GDELT windows left unread
 
 
 Validators = dict[str, tuple[str | None, str | None]]
@@ -113,7 +117,8 @@ Fetched = list[tuple[Page | NoArticle | None, FetchAttempt]]
 def read_sources_stage(plan: IngestPlan, sources: list[Source], validators: Validators, state: RunState) -> list[SourceOutcome]:
     async def go() -> list[SourceOutcome]:
         async with Fetcher(plan.fetch, robots=state.robots, host_clock=state.host_clock) as f:
-            return await read_sources(f, sources, validators, plan.fetch.max_links_per_source, cursors=state.cursors)
+            return await read_sources(f, sources, validators, plan.fetch.max_links_per_source, cursors=state.cursors,
+                                      backlogs=state.backlogs)
 
     return run_sync(go())
 
@@ -136,7 +141,8 @@ class Stages:
 
     read_sources: Callable[[IngestPlan, list[Source], Validators, RunState], list[SourceOutcome]]
     fetch_pages: Callable[[IngestPlan, list[Link], RunState], Fetched]
-    extract: Callable[[list[Page], bool, int], list[Article | NoArticle]]
+    # (pages, keep_raw_html, workers) → the results in page order, and where they were extracted
+    extract: Callable[[list[Page], bool, int], Extracted]
     triage: Callable[[list[Article], Archive, list[TopicProfile], str], list[TriagedArticle]]
 
 

@@ -26,7 +26,10 @@ from numpy.typing import NDArray
 from core.records import DedupFeatures
 from store.articles import save_features
 from triage.archive import Archive, ArchiveEntry
+from triage.crosslingual import COVERED
+from triage.embed import MULTILINGUAL_MODEL
 from triage.features import FEATURES_VERSION, Features, article_features, pack, unpack
+from triage.langs import article_lang
 
 # Rows turned into entries and indexed per step (bounds the Python-side staging).
 LOAD_CHUNK = 10_000
@@ -42,11 +45,18 @@ _FROM = """
 _ROW_COLS = ("SELECT d.url, d.canonical_url, d.content_hash, d.story_id, d.duplicate_of, d.first_seen_at, "
              "d.published_at, length(d.text), "
              "CASE WHEN f.version IS NULL THEN d.title END, CASE WHEN f.version IS NULL THEN d.text END, "
-             "f.version, f.minhash, f.shingles, f.term_hashes, f.term_counts, f.event_keys, f.sentences")
+             "f.version, f.minhash, f.shingles, f.term_hashes, f.term_counts, f.event_keys, f.sentences, d.lang")
 _ROWS_SQL = _ROW_COLS + _FROM
 _ROWS_WITH_VECTORS_SQL = _ROW_COLS + ", e.vector" + _FROM
-_VECTOR_COL = 17
+_VECTOR_COL = 18
 _VECTORS_SQL = "SELECT d.canonical_url, e.vector" + _FROM
+# The multilingual encoder's vectors (stored for articles decided while the archive held more than
+# one language, triage/crosslingual.py), by canonical URL.
+_MULTILINGUAL_SQL = """
+    SELECT d.canonical_url, m.vector
+    FROM documents d JOIN embeddings m ON m.canonical_url = d.canonical_url AND m.model = $mmodel
+    WHERE $since IS NULL OR d.first_seen_at >= $since
+"""
 
 
 def _vectors(con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> tuple[list[NDArray[np.float32]], list[str]]:
@@ -76,6 +86,7 @@ def _entries(rows: list[tuple[object, ...]], computed: list[tuple[str, DedupFeat
             url=r[0], canonical_url=r[1], content_hash=r[2], story_id=r[3], duplicate_of=r[4],  # type: ignore[arg-type]
             first_seen_at=r[5], published_at=r[6], text_len=int(r[7]),  # type: ignore[arg-type, call-overload]
             signature=f.sig, event_keys=f.keys, terms=f.terms, sentences=f.sentences,
+            lang=article_lang(r[17], "", " ".join(f.sentences[:4])),  # type: ignore[arg-type]
         ))
     return out
 
@@ -86,12 +97,33 @@ def load_archive(con: duckdb.DuckDBPyConnection, model: str, since: datetime | N
     oldest first so that re-loading gives the same archive.  Features that had to be computed
     (none stored, or of an older version) are stored for the next load unless ``write_back`` is
     False (a read-only connection)."""
-    params: dict[str, object] = {"model": model, "since": since, "version": FEATURES_VERSION}
-    computed: list[tuple[str, DedupFeatures]] = []
-    archive = _load(con, params, computed)
+    archive, computed = read_archive(con, model, since)
     if write_back:
         save_features(con, computed)
     return archive
+
+
+def read_archive(con: duckdb.DuckDBPyConnection, model: str, since: datetime | None = None
+                 ) -> tuple[Archive, list[tuple[str, DedupFeatures]]]:
+    """``load_archive`` on a read-only connection: the archive, and the features that had to be
+    computed, for the caller to store (``save_features``) in its next write."""
+    params: dict[str, object] = {"model": model, "since": since, "version": FEATURES_VERSION}
+    computed: list[tuple[str, DedupFeatures]] = []
+    archive = _load(con, params, computed)
+    _add_multilingual(con, archive, since)
+    return archive, computed
+
+
+def _add_multilingual(con: duckdb.DuckDBPyConnection, archive: Archive, since: datetime | None) -> None:
+    """Give the loaded entries in a language the multilingual encoder covers their stored vector."""
+    got = con.execute(_MULTILINGUAL_SQL, {"mmodel": MULTILINGUAL_MODEL, "since": since}).fetchnumpy()
+    if not len(got["canonical_url"]):
+        return
+    position = {e.canonical_url: i for i, e in enumerate(archive.entries)}
+    for url, vec in zip(got["canonical_url"], got["vector"], strict=True):
+        i = position.get(str(url))
+        if i is not None and archive.entries[i].lang in COVERED:
+            archive.add_multilingual(i, np.asarray(vec, dtype=np.float32))
 
 
 def _load(con: duckdb.DuckDBPyConnection, params: dict[str, object],

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -17,6 +19,10 @@ from core.errors import DatabaseLockedError, SchemaTooNewError, StoreError
 # How long a writer waits for another process to release the DuckDB file before giving up
 # (a demo ingest holds it 5-15 s; a longer wait is the writer slot's job, flows/writer.py).
 WRITE_WAIT_S = 30.0
+# How long a reader (query, export, digest, the web view) waits for a writer's commit window to
+# close, and after how long it says so: a run holds the file only while it writes a batch.
+READ_WAIT_S = 15.0
+READ_WAIT_NOTICE_S = 2.0
 _MIGRATION_RE = re.compile(r"^(\d{3})_([\w-]+)\.sql$")
 
 
@@ -100,11 +106,14 @@ def _lock_holder(message: str) -> str:
     return f"process {m.group(1)}" if m else "another process"
 
 
-def connect(path: Path, *, read_only: bool = False, wait_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, *, read_only: bool = False, wait_s: float = 0.0, on_wait: Callable[[str], None] | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the database (creating and migrating it when writable).
 
     DuckDB allows one writing process per file: if another holds it, retry for
-    ``wait_s`` seconds, then raise DatabaseLockedError naming the holder.  A read-only
+    ``wait_s`` seconds, then raise DatabaseLockedError naming the holder; ``on_wait`` is told
+    once, after READ_WAIT_NOTICE_S of waiting, who holds the file.  A read-only
     open of a file older than the code first upgrades it when nobody is writing (so the
     documented views exist); a file newer than the code is refused either way.
     """
@@ -112,8 +121,8 @@ def connect(path: Path, *, read_only: bool = False, wait_s: float = 0.0) -> duck
         raise StoreError(f"no database at {path}; run `reewatch run` (or `make demo`) first, or pass --db")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return _open(path, read_only=False, wait_s=wait_s)
-    con = _open(path, read_only=True, wait_s=wait_s)
+        return _open(path, read_only=False, wait_s=wait_s, on_wait=on_wait)
+    con = _open(path, read_only=True, wait_s=wait_s, on_wait=on_wait)
     try:
         check_not_too_new(con)
         behind = bool(missing_versions(con))
@@ -127,7 +136,7 @@ def connect(path: Path, *, read_only: bool = False, wait_s: float = 0.0) -> duck
     # write permission), read the file as it is.
     with suppress(StoreError):
         upgrade(path)
-    return _open(path, read_only=True, wait_s=wait_s)
+    return _open(path, read_only=True, wait_s=wait_s, on_wait=on_wait)
 
 
 def upgrade(path: Path, wait_s: float = 0.0) -> tuple[list[int], int]:
@@ -141,8 +150,13 @@ def upgrade(path: Path, wait_s: float = 0.0) -> tuple[list[int], int]:
         con.close()
 
 
-def _open(path: Path, *, read_only: bool, wait_s: float, run_migrations: bool = True) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + wait_s
+def _open(
+    path: Path, *, read_only: bool, wait_s: float, run_migrations: bool = True,
+    on_wait: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    started = time.monotonic()
+    deadline = started + wait_s
+    told = on_wait is None
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
@@ -156,7 +170,12 @@ def _open(path: Path, *, read_only: bool, wait_s: float, run_migrations: bool = 
                     f"{path} is being written by {_lock_holder(msg)} (an ingest is probably running); "
                     "wait for it to finish and try again"
                 ) from exc
-            time.sleep(0.5)
+            if not told and time.monotonic() - started >= READ_WAIT_NOTICE_S:
+                assert on_wait is not None
+                on_wait(f"{path} is being written by {_lock_holder(msg)} (an ingest is committing); "
+                        f"waiting up to {wait_s:.0f} s")
+                told = True
+            time.sleep(0.2 if read_only else 0.5)
     if not read_only and run_migrations:
         try:
             migrate(con)
@@ -176,3 +195,40 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+@dataclass
+class Database:
+    """A DuckDB file opened only for short windows (``read()``, ``write()``), so that other
+    processes can read it in between: DuckDB lets no other process open a file, not even to
+    read, while one holds it for writing.  Counts how long this process held it."""
+
+    path: Path
+    wait_s: float = WRITE_WAIT_S
+    held_s: float = 0.0
+    windows: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The file opened for writing (created and migrated when needed), closed at the end."""
+        with self._window(read_only=False) as con:
+            yield con
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The file opened read-only (other readers may hold it at the same time), closed at the end."""
+        with self._window(read_only=True) as con:
+            yield con
+
+    @contextmanager
+    def _window(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = connect(self.path, read_only=read_only, wait_s=self.wait_s)
+        opened = time.perf_counter()
+        try:
+            yield con
+        finally:
+            con.close()
+            with self._lock:
+                self.held_s += time.perf_counter() - opened
+                self.windows += 1

@@ -4,7 +4,6 @@ shared extraction stores what one without it stores."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core.records import Article, NoArticle, Page
+from core.records import Article, ExtractCounts, NoArticle, Page
 from extract import pool as extract_pool
 from extract.pool import MIN_SHARED_PAGES, extract_pages, extract_shared, split_shares
 from pipeline.ingest import run_ingest
@@ -56,9 +55,8 @@ def test_split_shares_balances_sizes_and_keeps_every_index_once() -> None:
 def test_shared_extraction_equals_extraction_here() -> None:
     pages = _pages()
     alone = extract_pages(pages, True)
-    before = extract_pool.worker_batches()
-    shared = extract_shared(pages, True, 1)
-    assert extract_pool.worker_batches() == before + 1, "one share went to the worker"
+    shared, where = extract_shared(pages, True, 1)
+    assert where == ExtractCounts(worker_shares=1), "one share went to the worker"
     assert shared == alone
     assert [r.url for r in shared] == [p.url for p in pages]
     assert sum(isinstance(r, Article) for r in shared) >= 9 and isinstance(shared[-1], NoArticle)
@@ -73,21 +71,18 @@ def test_a_dead_worker_has_its_share_extracted_here() -> None:
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.5)  # the pool notices the death and marks itself broken
-    before = extract_pool.fallbacks()
-    assert extract_shared(pages, False, 1) == alone
-    assert extract_pool.fallbacks() > before
+    got, where = extract_shared(pages, False, 1)
+    assert got == alone
+    assert where.fallback_shares > 0, "the dead worker's share was extracted here"
     # the next batch gets a fresh worker
-    again_before = extract_pool.worker_batches()
-    assert extract_shared(pages, False, 1) == alone
-    assert extract_pool.worker_batches() == again_before + 1
+    assert extract_shared(pages, False, 1) == (alone, ExtractCounts(worker_shares=1))
 
 
 def test_small_batches_and_zero_workers_stay_here() -> None:
     pages = _pages()
-    before = extract_pool.worker_batches()
-    assert extract_shared(pages[: MIN_SHARED_PAGES - 1], False, 1) == extract_pages(pages[: MIN_SHARED_PAGES - 1], False)
-    assert extract_shared(pages, False, 0) == extract_pages(pages, False)
-    assert extract_pool.worker_batches() == before
+    here = ExtractCounts()
+    assert extract_shared(pages[: MIN_SHARED_PAGES - 1], False, 1) == (extract_pages(pages[: MIN_SHARED_PAGES - 1], False), here)
+    assert extract_shared(pages, False, 0) == (extract_pages(pages, False), here)
 
 
 SNAPSHOT = (
@@ -100,12 +95,13 @@ SNAPSHOT = (
 @pytest.mark.slow
 def test_ingest_with_shared_extraction_stores_the_same(demo_site: str, tmp_path: Path) -> None:
     feed = f"{demo_site}/feed.xml"
-    base = IngestPlan.from_settings(load_settings(db=tmp_path / "alone.duckdb", batch_size=16), [feed])
-    plans = {"alone": dataclasses.replace(base, extract_workers=0),
-             "shared": dataclasses.replace(base, db=tmp_path / "shared.duckdb", extract_workers=1)}
-    before = extract_pool.worker_batches()
+    plans = {name: IngestPlan.from_settings(
+        load_settings(db=tmp_path / f"{name}.duckdb", batch_size=16, extract_workers=workers), [feed])
+        for name, workers in (("alone", 0), ("shared", 1))}
     summaries = {name: run_ingest(plan, stages=DIRECT_STAGES) for name, plan in plans.items()}
-    assert extract_pool.worker_batches() == before + 1, "the one batch (9 pages) was shared with the worker"
+    assert summaries["alone"].stats.extract == ExtractCounts()
+    assert summaries["shared"].stats.extract == ExtractCounts(worker_shares=1), \
+        "the one batch (9 pages) was shared with the worker"
     assert summaries["alone"].stored == summaries["shared"].stored == 9
     snaps = {}
     for name, plan in plans.items():
@@ -120,8 +116,9 @@ import os, sys
 sys.path.insert(0, {repo!r})
 with open(sys.argv[1], "a") as marker:  # every run of this script's top level leaves a line
     marker.write(f"{{os.getpid()}}\\n")
-from extract.pool import fallbacks, run_in_worker, worker_batches
-print(run_in_worker(abs, -3), worker_batches(), fallbacks())
+from extract.pool import run_in_worker
+out, where = run_in_worker(abs, -3)
+print(out, where.worker_shares, where.fallback_shares)
 """
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extract.pool import worker_batches
 from pipeline.ingest import run_ingest
 from pipeline.overlap import OrderedWriter, Prefetch
 from pipeline.plan import DIRECT_STAGES, IngestPlan
@@ -31,15 +30,13 @@ SNAPSHOT = {
 NOOP_RUNNER = """
 import json, sys
 from pathlib import Path
-from pipeline.batches import archive_loads
 from pipeline.ingest import run_ingest
 from pipeline.plan import DIRECT_STAGES, IngestPlan
 from pipeline.settings import load_settings
-from triage.embed import model_loads
 plan = IngestPlan.from_settings(load_settings(db=Path(sys.argv[1])), [sys.argv[2]])
 s = run_ingest(plan, stages=DIRECT_STAGES)
 print(json.dumps({"stored": s.stored, "not_modified": sum(r.not_modified for r in s.sources),
-                  "archive_loads": archive_loads(), "model_loads": model_loads(),
+                  "archive_loaded": s.stats.archive_loaded, "model_loaded": s.stats.model_loaded,
                   "sentence_transformers": "sentence_transformers" in sys.modules}))
 """
 
@@ -117,14 +114,15 @@ def test_ordered_writer_commits_in_order_and_stops_at_a_failure() -> None:
 def test_overlapped_ingest_stores_the_same_as_sequential(demo_site: str, tmp_path: Path) -> None:
     feed = f"{demo_site}/feed.xml"
     plans = {
-        mode: IngestPlan.from_settings(load_settings(db=tmp_path / f"{mode}.duckdb", batch_size=2), [feed])
-        for mode in ("overlap", "sequential")
+        mode: IngestPlan.from_settings(
+            load_settings(db=tmp_path / f"{mode}.duckdb", batch_size=2, extract_ahead=mode == "ahead"), [feed])
+        for mode in ("overlap", "sequential", "ahead")
     }
     plans["sequential"] = dataclasses.replace(plans["sequential"], overlap=False)
-    plans["ahead"] = dataclasses.replace(plans["overlap"], db=tmp_path / "ahead.duckdb", extract_ahead=True)
-    before = worker_batches()
     summaries = {mode: run_ingest(plan, stages=DIRECT_STAGES) for mode, plan in plans.items()}
-    assert worker_batches() - before == 5, "extract_ahead: each batch of 2 (9 pages) extracted in the worker process"
+    in_worker = {mode: s.stats.extract.worker_shares for mode, s in summaries.items()}
+    assert in_worker == {"overlap": 0, "sequential": 0, "ahead": 5}, \
+        "extract_ahead: each batch of 2 (9 pages) extracted in the worker process; batches of 2 are not shared"
     assert summaries["overlap"].stored == summaries["sequential"].stored == summaries["ahead"].stored == 9
     assert summaries["overlap"].copies == summaries["sequential"].copies == summaries["ahead"].copies >= 1
     ref = _snapshot(plans["sequential"].db)
@@ -145,9 +143,9 @@ def test_noop_run_stores_nothing_and_loads_no_model(demo_site: str, tmp_path: Pa
     assert proc.returncode == 0, proc.stderr[-2000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["stored"] == 0
-    assert got == {**got, "archive_loads": 0, "model_loads": 0, "sentence_transformers": False}
-    # The same runner on a fresh database does load them (the counters can tell).
+    assert got == {**got, "archive_loaded": False, "model_loaded": False, "sentence_transformers": False}
+    # The same runner on a fresh database does load them (the run summary can tell).
     proc = subprocess.run([sys.executable, "-c", NOOP_RUNNER, str(tmp_path / "fresh.duckdb"), feed], cwd=REPO,
                           capture_output=True, text=True, timeout=300, check=False)
     fresh = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert fresh["stored"] == 9 and fresh["archive_loads"] == 1 and fresh["model_loads"] >= 1
+    assert fresh["stored"] == 9 and fresh["archive_loaded"] and fresh["model_loaded"]

