@@ -19,6 +19,9 @@ PREFECT_DEFAULTS = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    # A command waiting for the writer slot asks again at most this often (Prefect's default is
+    # 30 s): a label or an import starts within seconds of an ingest's end.
+    "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": "5",
 }
 
 

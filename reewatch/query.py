@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.errors import ConfigError, ReadOnlyQueryError, StoreError
-from store.db import connect
+from store.db import READ_WAIT_S, connect
 
 FORMATS = ("table", "csv", "json")
 # Statement types that only read (DESCRIBE/SHOW/SUMMARIZE parse as SELECT).
@@ -52,10 +53,24 @@ def refuse_writes(sql: str) -> None:
         )
 
 
-def run_readonly(db: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run read-only SQL; a write is refused before it runs, and DuckDB refuses it too."""
+def tell_stderr(message: str) -> None:
+    """The one line a reader prints when it has waited READ_WAIT_NOTICE_S for a writer."""
+    Console(stderr=True).print(f"{message}…", highlight=False)
+
+
+def open_for_reading(db: Path, on_wait: Callable[[str], None] | None = tell_stderr) -> duckdb.DuckDBPyConnection:
+    """The database opened read-only for a command, waiting up to READ_WAIT_S for an ingest's
+    commit window to close (saying so on stderr after 2 s) before DuckDB's lock error stands."""
+    return connect(db, read_only=True, wait_s=READ_WAIT_S, on_wait=on_wait)
+
+
+def run_readonly(
+    db: Path, sql: str, wait_s: float = 0.0, on_wait: Callable[[str], None] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run read-only SQL; a write is refused before it runs, and DuckDB refuses it too.  The open
+    waits up to ``wait_s`` for a writer (``reewatch query`` passes READ_WAIT_S)."""
     refuse_writes(sql)
-    con = connect(db, read_only=True)
+    con = connect(db, read_only=True, wait_s=wait_s, on_wait=on_wait)
     try:
         try:
             cur = con.execute(sql)
@@ -119,5 +134,5 @@ def write_rows(cols: list[str], rows: list[tuple[Any, ...]], fmt: str, out: Text
 def print_query(db: Path, sql: str, fmt: str, console: Console) -> None:
     if fmt not in FORMATS:
         raise ConfigError(f"unknown --format {fmt!r}; use table, csv or json")
-    cols, rows = run_readonly(db, sql)
+    cols, rows = run_readonly(db, sql, wait_s=READ_WAIT_S, on_wait=tell_stderr)
     write_rows(cols, rows, fmt, sys.stdout, console)
