@@ -1,7 +1,8 @@
-"""robots.txt per origin (RFC 9309): fetched once, cached, Crawl-delay read.
+"""robots.txt per origin (RFC 9309, parsed by ``protego``): fetched once, cached, Crawl-delay read.
 
-Policy when robots.txt cannot be read: 4xx (missing) → everything allowed; 5xx or a
-network fault → nothing allowed for a short while (the RFC's "unreachable" rule).
+RFC 9309 §2.2.2: the longest matching rule wins, Allow over Disallow at equal length, ``*``
+and ``$`` are wildcards.  Policy when robots.txt cannot be read (§2.3.1.3-4): 4xx (missing,
+forbidden) → everything allowed; 5xx or a network fault → nothing allowed for a while.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
+
+from core.errors import http_error_class
 
 # Google stops reading robots.txt after 500 KiB (RFC 9309 §2.5 asks for at least that).
 ROBOTS_MAX_BYTES = 500 * 1024
@@ -23,11 +27,18 @@ ROBOTS_UNREACHABLE_TTL_S = 600.0
 RobotsFetch = Callable[[str], Awaitable[tuple[int | None, bytes, str | None]]]
 
 
+def product_token(user_agent: str) -> str:
+    """Pure: the product token robots.txt groups are matched against (RFC 9309 §2.2.1):
+    ``reewatch`` of ``reewatch/0.1 (news monitoring; …)``, so a group for ``news`` does not
+    match words of the comment."""
+    return user_agent.split("/")[0].split()[0].strip().lower() if user_agent.strip() else "*"
+
+
 @dataclass(frozen=True)
 class RobotsRules:
     """What one origin's robots.txt says to our user agent."""
 
-    parser: RobotFileParser | None  # None: everything allowed
+    parser: Protego | None  # None: everything allowed
     unreachable: bool = False
     # Why robots.txt was unreachable (``http_503``, ``connect``, ``timeout``…): the host's pages
     # are refused with this class, since a fetch would meet the same fault.
@@ -36,51 +47,24 @@ class RobotsRules:
     def allowed(self, url: str, user_agent: str) -> bool:
         if self.unreachable:
             return False
-        return True if self.parser is None else self.parser.can_fetch(user_agent, url)
-
-    # Crawl-delay per user-agent token (lower case; "*" for all), fractions allowed
-    # (urllib.robotparser reads whole seconds only).
-    delays: tuple[tuple[str, float], ...] = ()
+        return True if self.parser is None else bool(self.parser.can_fetch(url, product_token(user_agent)))
 
     def crawl_delay(self, user_agent: str) -> float | None:
-        token = user_agent.split("/")[0].strip().lower()
-        found = dict(self.delays)
-        specific = [d for agent, d in self.delays if agent not in ("*", "") and agent in token]
-        return specific[0] if specific else found.get("*")
+        """Seconds between requests the group for our agent asks for (fractions allowed)."""
+        if self.parser is None:
+            return None
+        delay = self.parser.crawl_delay(product_token(user_agent))
+        return None if delay is None or delay < 0 else float(delay)
 
 
 def rules_from(status: int | None, body: bytes, fault: str | None = None) -> RobotsRules:
     """Pure: the rules an answer to GET /robots.txt implies."""
     if status is None or status >= 500:
-        return RobotsRules(None, unreachable=True, fault=fault or f"http_{status}")
+        fault = fault or (None if status is None else http_error_class(status))
+        return RobotsRules(None, unreachable=True, fault=fault)
     if not 200 <= status < 300:
         return RobotsRules(None)
-    lines = body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace").splitlines()
-    parser = RobotFileParser()
-    parser.parse(lines)
-    return RobotsRules(parser, delays=crawl_delays(lines))
-
-
-def crawl_delays(lines: list[str]) -> tuple[tuple[str, float], ...]:
-    """Pure: (user-agent, Crawl-delay seconds) for every group that sets one."""
-    out: list[tuple[str, float]] = []
-    agents: list[str] = []
-    in_agents = False
-    for raw in lines:
-        key, _, value = raw.split("#", 1)[0].partition(":")
-        key, value = key.strip().lower(), value.strip()
-        if key == "user-agent":
-            agents = [*agents, value.lower()] if in_agents else [value.lower()]
-            in_agents = True
-            continue
-        in_agents = False
-        if key == "crawl-delay":
-            try:
-                delay = float(value)
-            except ValueError:
-                continue
-            out += [(a, delay) for a in agents if delay >= 0]
-    return tuple(out)
+    return RobotsRules(Protego.parse(body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")))
 
 
 @dataclass

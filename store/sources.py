@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from core.errors import ErrorClass
 from core.records import Source, SourceOutcome
 
 # A failing source is retried at the next run after its first failure, then after 30 min,
@@ -34,6 +35,18 @@ def load_cursors(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
     return {r[0]: r[1] for r in con.execute("SELECT name, cursor FROM sources").fetchall()}
 
 
+def load_backlogs(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """source name → windows a GDELT source left unread (JSON, fetch.gdelt.decode_backlog)."""
+    return {r[0]: r[1] for r in con.execute("SELECT name, backlog FROM sources").fetchall()}
+
+
+def backing_off(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> dict[str, datetime]:
+    """source name → the time before which it is not read (a throttle answer asked us to slow down)."""
+    now = now or datetime.now(UTC)
+    rows = con.execute("SELECT name, backoff_until FROM sources WHERE backoff_until > ?", [now]).fetchall()
+    return {str(r[0]): r[1] for r in rows}
+
+
 def due(con: duckdb.DuckDBPyConnection, sources: list[Source], now: datetime | None = None) -> list[Source]:
     """The sources not waiting out a failure interval."""
     now = now or datetime.now(UTC)
@@ -55,6 +68,17 @@ def register(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> None:
 def record_outcome(con: duckdb.DuckDBPyConnection, o: SourceOutcome, now: datetime | None = None) -> None:
     """Health after one read (call inside the transaction that stores its articles)."""
     now = now or datetime.now(UTC)
+    # A windowed source's state moves on whether or not the read worked: the cursor covers only
+    # windows read or queued in ``backlog``, and a throttle's back-off must hold either way.
+    if o.backlog is not None:
+        con.execute("UPDATE sources SET cursor = coalesce(?, cursor), backlog = ?, backoff_until = ? WHERE name = ?",
+                    [o.cursor, o.backlog, o.backoff_until, o.source.name])
+    if o.backoff_until is not None and not o.ok:
+        # Throttled, not failing: the back-off keeps the source away; a growing failure interval
+        # on top would leave its backlog unread for hours.
+        con.execute("UPDATE sources SET last_attempt_at = ?, last_warning = ? WHERE name = ?",
+                    [now, o.problem or o.attempt.error, o.source.name])
+        return
     if o.ok:
         con.execute(
             "UPDATE sources SET last_attempt_at = ?, last_success_at = ?, consecutive_failures = 0, "
@@ -63,7 +87,7 @@ def record_outcome(con: duckdb.DuckDBPyConnection, o: SourceOutcome, now: dateti
             [now, now, o.etag, o.last_modified, o.warning, o.cursor, o.source.name],
         )
         return
-    error_class = o.attempt.error_class or ("bad_feed" if o.problem else "error")
+    error_class = o.attempt.error_class or (ErrorClass.BAD_FEED if o.problem else ErrorClass.ERROR)
     row = con.execute("SELECT consecutive_failures FROM sources WHERE name = ?", [o.source.name]).fetchone()
     failures = (int(row[0]) if row else 0) + 1
     con.execute(
