@@ -2,7 +2,8 @@
 
 A record is a JSON object (a JSONL line, or a row of a CSV/Parquet export).  Plain
 documents (``url`` + ``html`` or ``text``) become Pages or Articles and go through
-triage.  A record that carries ``story_id`` — what ``reewatch export`` writes — becomes
+triage; a ``text`` is a capture of a page and is cleaned like extracted HTML
+(extract/text_capture.py), and a list page among them is a NoArticle.  A record that carries ``story_id`` — what ``reewatch export`` writes — becomes
 an :class:`Exported`: its story, copy link, scores and labels are stored as given.
 """
 
@@ -14,8 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from core.records import LABELS, Article, Page, RelevanceLabel
+from core.records import LABELS, Article, NoArticle, Page, RelevanceLabel
 from extract.article import article_from_text
+from extract.text_capture import article_from_capture
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Exported:
     reasons: tuple[str, ...] = ()
     topics: dict[str, float] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    copy_kind: str | None = None  # how the copy was recognised (triage/dedup.py); None for an original
 
 
 class _InvalidFieldError(ValueError):
@@ -59,9 +62,10 @@ def _opt_str(obj: dict[str, Any], key: str) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
-def parse_line(line: str, lineno: int, now: datetime, default_source: str = "import") -> Page | Article | Exported | BadLine | None:
-    """One JSONL line: a Page (has ``html``), an Article (has ``text``), an Exported record
-    (has ``story_id``), a BadLine, or None (blank)."""
+def parse_line(line: str, lineno: int, now: datetime,
+               default_source: str = "import") -> Page | Article | NoArticle | Exported | BadLine | None:
+    """One JSONL line: a Page (has ``html``), an Article (has ``text``; a NoArticle when that text
+    is a list page), an Exported record (has ``story_id``), a BadLine, or None (blank)."""
     if not line.strip():
         return None
     try:
@@ -73,7 +77,8 @@ def parse_line(line: str, lineno: int, now: datetime, default_source: str = "imp
     return parse_record(obj, lineno, now, default_source)
 
 
-def parse_record(obj: dict[str, Any], lineno: int, now: datetime, default_source: str = "import") -> Page | Article | Exported | BadLine:
+def parse_record(obj: dict[str, Any], lineno: int, now: datetime,
+                 default_source: str = "import") -> Page | Article | NoArticle | Exported | BadLine:
     """One record (a decoded JSON object or an exported CSV/Parquet row)."""
     url = obj.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://", "file:")):
@@ -97,8 +102,8 @@ def parse_record(obj: dict[str, Any], lineno: int, now: datetime, default_source
         return Page(url=url, final_url=url, source=source, html=html, fetched_at=first_seen,
                     title_hint=title, published_hint=published)
     assert isinstance(text, str)
-    return article_from_text(text, url=url, source=source, fetched_at=first_seen, title=title,
-                             published_at=published, lang=_opt_str(obj, "lang"))
+    return article_from_capture(text, url=url, source=source, fetched_at=first_seen, title=title,
+                                published_at=published, lang=_opt_str(obj, "lang"))
 
 
 def _exported(obj: dict[str, Any], text: str, url: str, source: str, title: str | None,
@@ -112,6 +117,8 @@ def _exported(obj: dict[str, Any], text: str, url: str, source: str, title: str 
         site_name=_opt_str(obj, "site_name"),
         author=_opt_str(obj, "author"),
         updated_at=_when(obj.get("updated_at"), "updated_at"),
+        kind=_opt_str(obj, "kind") or "article",
+        paywalled=obj.get("paywalled") in (True, 1, "true", "True", "1"),
     )
     label = obj.get("relevance_label")
     if label is not None and label not in LABELS:
@@ -127,6 +134,7 @@ def _exported(obj: dict[str, Any], text: str, url: str, source: str, title: str 
         topics={str(k): s for k, v in (_json_field(obj, "topics", dict) or {}).items()
                 if (s := _score(v, f"topics[{k}]")) is not None},
         labels={str(k): str(v) for k, v in (_json_field(obj, "labels", dict) or {}).items() if v is not None},
+        copy_kind=_opt_str(obj, "copy_kind"),
     )
 
 

@@ -1,5 +1,6 @@
 """Page metadata from a parsed HTML tree: title, author, site name, language, canonical
-URL, published/updated dates.  Pure (no I/O); dates pass the plausibility check.
+URL, published/updated dates, description, paywall markers.  Pure (no I/O); dates pass the
+plausibility check.
 
 Sources, in order of trust: explicit ``<meta>``/``<link>`` tags (Open Graph, article:*,
 Dublin Core, schema.org itemprops), JSON-LD (``NewsArticle``…), then htmldate's
@@ -39,6 +40,20 @@ AUTHOR_KEYS = ("author", "article:author", "parsely-author", "sailthru.author", 
 _LANG_RE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 # Separators sites put between the headline and their name in <title>.
 _TITLE_SPLIT_RE = re.compile(r"\s+[|–—·•:-]\s+")
+# A page declaring its content not free (schema.org ``isAccessibleForFree: false``, the markup
+# Google asks paywalled publishers for) or locked (``article:content_tier``, Open Graph's tier).
+_NOT_FREE = (False, "false", "False", "FALSE", "no")
+LOCKED_TIERS = ("locked",)
+# A subscribe prompt where the article should go: the phrases the paywalled default sources
+# (Nikkei Asia, The Diplomat, Japan Times) and the common paywall vendors put under the teaser.
+_SUBSCRIBE_RE = re.compile(
+    r"subscribe (?:now )?to (?:continue|read|unlock|keep reading)|to continue reading|continue reading with"
+    r"|already a (?:subscriber|member)|(?:this|the) (?:article|story|content) is (?:only )?(?:for|available to) "
+    r"(?:paid |premium )?(?:subscribers|members)|subscribers only|for subscribers only|sign in to read"
+    r"|become a (?:subscriber|member) to read|unlock this article|register to read",
+    re.IGNORECASE,
+)
+_SCRIPT_RE = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 # Longest JSON-LD script we parse (bigger ones are product catalogues, not article metadata).
 MAX_JSONLD_CHARS = 200_000
 
@@ -57,6 +72,10 @@ class PageMeta:
     published_local: datetime | None = None
     # The text of the page's first <h1> (the headline as shown; it can differ from og:title).
     headline: str | None = None
+    # og:description / description: a teaser's fallback text.
+    description: str | None = None
+    # The page says its content is not free (JSON-LD isAccessibleForFree false, a locked tier).
+    paywalled: bool = False
 
 
 def _meta_tags(tree: HtmlElement) -> dict[str, str]:
@@ -77,10 +96,10 @@ def _walk_jsonld(node: Any, out: dict[str, Any]) -> None:
         for item in node:
             _walk_jsonld(item, out)
     elif isinstance(node, dict):
-        for key in ("datePublished", "dateModified", "headline", "author", "inLanguage"):
+        for key in ("datePublished", "dateModified", "headline", "author", "inLanguage", "isAccessibleForFree"):
             if key in node and key not in out:
                 out[key] = node[key]
-        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "hasPart"):
             if key in node:
                 _walk_jsonld(node[key], out)
 
@@ -267,4 +286,14 @@ def page_meta(tree: HtmlElement, url: str, fetched_at: datetime, *, date_heurist
         updated_at=updated,
         published_local=published_local,
         headline=_headline(tree),
+        description=(metas.get("og:description") or metas.get("description") or "").strip() or None,
+        paywalled=ld.get("isAccessibleForFree") in _NOT_FREE
+        or (metas.get("article:content_tier") or "").lower() in LOCKED_TIERS
+        or (metas.get("isaccessibleforfree") or "").lower() == "false",
     )
+
+
+def subscribe_prompt(html: str) -> bool:
+    """Pure: the page shows a subscribe-to-read prompt (scripts and styles left out: paywall
+    scripts carry these phrases on free pages too)."""
+    return bool(_SUBSCRIBE_RE.search(_SCRIPT_RE.sub(" ", html)))

@@ -5,7 +5,7 @@ Fetcher's per-host and global limits.  Faults are recorded, never raised.
 
 Source kinds::
 
-    rss, gnews   RSS/Atom feed (gnews: Google News search, publisher URLs recovered)
+    rss, gnews   RSS/Atom feed (gnews: Google News search; its items are leads, pipeline/leads.py)
     sitemap      urlset, sitemap index or Google News sitemap, recent URLs only
     gdelt        GDELT DOC 2.0 ArtList query, windowed (fetch.gdelt)
     page         a section front watched for new same-site article links
@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from core.records import FetchAttempt, Link, NoArticle, Page, Source, SourceOutcome
 from fetch.feeds import FEED_TYPES, ParsedLinks, looks_like_feed, parse_feed
-from fetch.gdelt import read_gdelt
-from fetch.gnews import is_redirect_link, publisher_links
+from fetch.gdelt import decode_backlog, encode_backlog, read_gdelt
+from fetch.gnews import GNEWS_HOST, UNRESOLVED, interstitial, is_redirect_link, publisher_links, resolve
 from fetch.http import Fetcher, Response, file_path, listing_attempt
 from fetch.politeness import is_private_host
 from fetch.sitemaps import parse_sitemap
@@ -76,7 +76,7 @@ def rebase_file_links(links: list[Link], root: Path) -> list[Link]:
     return out
 
 
-def _parse(source: Source, resp: Response, now: datetime, window: timedelta) -> ParsedLinks:
+def parse_answer(source: Source, resp: Response, now: datetime, window: timedelta) -> ParsedLinks:
     if resp.refused_type:
         return ParsedLinks((), 0, f"content-type {resp.refused_type} is not a {source.kind} source")
     head = resp.body[:SNIFF_BYTES].lstrip()
@@ -92,7 +92,8 @@ def _parse(source: Source, resp: Response, now: datetime, window: timedelta) -> 
         return ParsedLinks(sm.links, sm.skipped, sm.problem, sm.warning)
     parsed = parse_feed(resp.body, resp.final_url, source.name)
     if source.kind == "gnews":
-        return ParsedLinks(publisher_links(parsed.links), parsed.skipped, parsed.problem, parsed.warning)
+        host = urlsplit(resp.final_url).hostname or GNEWS_HOST
+        return ParsedLinks(publisher_links(parsed.links, host), parsed.skipped, parsed.problem, parsed.warning)
     return parsed
 
 
@@ -119,18 +120,22 @@ async def _sitemap_children(
 
 async def read_source(
     fetcher: Fetcher, source: Source, etag: str | None = None, last_modified: str | None = None, limit: int = 100,
-    cursor: str | None = None,
+    cursor: str | None = None, backlog: str | None = None,
 ) -> SourceOutcome:
+    """One source's links: the newest ``limit`` in ``links``, the rest in ``overflow`` (kept
+    for later runs, never dropped); ``cursor``/``backlog``: a GDELT source's stored state."""
     if source.kind == "gdelt":
-        g = await read_gdelt(fetcher, source, cursor)
+        g = await read_gdelt(fetcher, source, cursor, backlog=decode_backlog(backlog))
         links = [lk for lk in g.links if allowed_link(lk.url, source)]
         return SourceOutcome(source, tuple(links[:limit]), g.attempts[0], skipped=g.skipped + len(g.links) - len(links),
-                             problem=g.problem, warning=g.warning, extra_attempts=g.attempts[1:], cursor=g.cursor)
+                             problem=g.problem, warning=g.warning, extra_attempts=g.attempts[1:], cursor=g.cursor,
+                             backlog=encode_backlog(g.backlog), backoff_until=g.backoff_until,
+                             overflow=tuple(links[limit:]))
     url = source_url(source)
     if source.kind == "file" and file_path(url).is_dir() and not (file_path(url) / "feed.xml").is_file():
-        parsed = await asyncio.to_thread(_directory_links, file_path(url), source, limit)
-        return SourceOutcome(source, parsed.links, listing_attempt(url, source.name, len(parsed.links)),
-                             problem=parsed.problem)
+        parsed = await asyncio.to_thread(_directory_links, file_path(url), source, 0)
+        return SourceOutcome(source, parsed.links[:limit], listing_attempt(url, source.name, len(parsed.links)),
+                             problem=parsed.problem, overflow=parsed.links[limit:])
     if source.kind == "file" and file_path(url).is_dir():
         url = (file_path(url) / "feed.xml").as_uri()
     accept = SITEMAP_ACCEPT if source.kind == "sitemap" else HTML_TYPES if source.kind == "page" else FEED_ACCEPT
@@ -142,7 +147,7 @@ async def read_source(
         return SourceOutcome(source, (), resp.attempt, problem=None)
     now = datetime.now(UTC)
     window = timedelta(hours=fetcher.options.sitemap_window_h)
-    parsed = _parse(source, resp, now, window)
+    parsed = parse_answer(source, resp, now, window)
     found, skipped, warning = list(parsed.links), parsed.skipped, parsed.warning
     extra: tuple[FetchAttempt, ...] = ()
     if source.kind in ("sitemap", "file") and not parsed.problem and not found:
@@ -157,19 +162,21 @@ async def read_source(
     return SourceOutcome(
         source, tuple(links[:limit]), resp.attempt, skipped=skipped + len(found) - len(links), problem=parsed.problem,
         etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"), warning=warning,
-        extra_attempts=extra,
+        extra_attempts=extra, overflow=tuple(links[limit:]),
     )
 
 
 async def read_sources(
     fetcher: Fetcher, sources: list[Source], state: dict[str, tuple[str | None, str | None]], limit: int,
-    cursors: dict[str, str | None] | None = None,
+    cursors: dict[str, str | None] | None = None, backlogs: dict[str, str | None] | None = None,
 ) -> list[SourceOutcome]:
     """Read every source concurrently; ``state`` maps source name → (etag, last_modified),
-    ``cursors`` source name → GDELT cursor."""
+    ``cursors`` and ``backlogs`` source name → GDELT cursor and unread windows."""
     cursors = cursors or {}
+    backlogs = backlogs or {}
     return list(await asyncio.gather(*(
-        read_source(fetcher, s, *state.get(s.name, (None, None)), limit=limit, cursor=cursors.get(s.name))
+        read_source(fetcher, s, *state.get(s.name, (None, None)), limit=limit, cursor=cursors.get(s.name),
+                    backlog=backlogs.get(s.name))
         for s in sources
     )))
 
@@ -194,7 +201,14 @@ def _page_refusal(resp: Response) -> str | None:
 
 
 async def fetch_page(fetcher: Fetcher, link: Link) -> tuple[Page | NoArticle | None, FetchAttempt]:
-    """One page: a Page, a NoArticle (fetched but not HTML), or None (fetch failed)."""
+    """One page: a Page, a NoArticle (fetched but not HTML), or None (fetch failed).
+
+    A ``redirect`` link (a Google News item of a ``resolve = true`` source) is resolved to the
+    publisher's page first (fetch.gnews.resolve); when that fails, or the publisher's answer is
+    a consent or "sorry" page, a NoArticle whose reason starts with ``UNRESOLVED`` (kept as a lead).
+    """
+    if link.redirect:
+        return await _fetch_resolved(fetcher, link)
     resp = await fetcher.get(link.url, link.source, accept=HTML_TYPES, refuse_private_names=True)
     if not resp.ok:
         return None, resp.attempt
@@ -212,3 +226,20 @@ async def fetch_page(fetcher: Fetcher, link: Link) -> tuple[Page | NoArticle | N
 
 async def fetch_pages(fetcher: Fetcher, links: list[Link]) -> list[tuple[Page | NoArticle | None, FetchAttempt]]:
     return list(await asyncio.gather(*(fetch_page(fetcher, lk) for lk in links)))
+
+
+async def _fetch_resolved(fetcher: Fetcher, link: Link) -> tuple[Page | NoArticle | None, FetchAttempt]:
+    target, why, attempt = await resolve(fetcher, link)
+    if target is None:
+        return NoArticle(link.url, link.source, f"{UNRESOLVED}: {why}"[:500]), attempt
+    resp = await fetcher.get(target, link.source, accept=HTML_TYPES, refuse_private_names=True)
+    blocked = interstitial(resp.final_url, urlsplit(link.url).netloc) if resp.ok else None
+    reason = blocked or (_page_refusal(resp) if resp.ok else f"publisher page: {resp.attempt.error_class}")
+    if reason is not None:
+        return NoArticle(link.url, link.source, f"{UNRESOLVED}: {reason}"[:500]), resp.attempt
+    page = Page(
+        url=link.url, final_url=resp.final_url, source=link.source, html=resp.text(),
+        fetched_at=resp.attempt.fetched_at, content_type=resp.content_type or "text/html",
+        title_hint=link.title, published_hint=link.published_at, article_url=resp.final_url,
+    )
+    return page, resp.attempt

@@ -8,6 +8,7 @@ entities are never fetched (feedparser and lxml are both told not to).
 from __future__ import annotations
 
 import calendar
+import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,10 @@ _NAMED_REF_RE = re.compile(rb"&[A-Za-z_:][\w.:-]*;")
 MAX_ENTITY_VALUE = 32
 _FEED_HEAD_RE = re.compile(rb"<(rss|feed|rdf:RDF|RDF|channel)[\s>]", re.IGNORECASE)
 # Content types read as feeds without sniffing.
+_TAG_RE = re.compile(r"<[^>]*>")
+# Longest item description kept as a snippet (Google News descriptions are a headline and an
+# outlet name; other feeds' run to a paragraph, sometimes the whole article).
+MAX_SNIPPET_CHARS = 1000
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
               "text/xml", "application/x-rss+xml", "application/feed+json")
 
@@ -91,6 +96,22 @@ def _href(entry: Any) -> str | None:
     return href
 
 
+def plain_text(markup: str | None) -> str | None:
+    """Pure: an item description's text (tags dropped, entities decoded, spaces collapsed), or None."""
+    if not markup:
+        return None
+    text = " ".join(html.unescape(_TAG_RE.sub(" ", markup)).split())
+    return text[:MAX_SNIPPET_CHARS] or None
+
+
+def _outlet(entry: Any) -> tuple[str | None, str | None]:
+    """RSS 2.0 ``<source url=…>name</source>``: the outlet an aggregator's item comes from."""
+    src = entry.get("source") or {}
+    name = (src.get("title") or "").strip() or None
+    href = (src.get("href") or "").strip() or None
+    return name, href
+
+
 def parse_feed(body: bytes, base_url: str, source: str) -> ParsedLinks:
     """RSS 0.9x/1.0/2.0 or Atom; relative links resolved; items without links skipped;
     duplicate items inside one feed kept once; malformed XML parsed as far as it goes."""
@@ -101,6 +122,7 @@ def parse_feed(body: bytes, base_url: str, source: str) -> ParsedLinks:
     parsed = feedparser.parse(body, resolve_relative_uris=False, sanitize_html=False)
     links: dict[str, Link] = {}
     skipped = 0
+    lang = (parsed.feed.get("language") or "").strip() or None
     for e in parsed.entries:
         href = _href(e)
         if not href:
@@ -109,7 +131,9 @@ def parse_feed(body: bytes, base_url: str, source: str) -> ParsedLinks:
         url = urljoin(base_url, href)
         if url in links:
             continue
-        links[url] = Link(url=url, source=source, title=(e.get("title") or None), published_at=_when(e))
+        outlet, outlet_url = _outlet(e)
+        links[url] = Link(url=url, source=source, title=(e.get("title") or None), published_at=_when(e),
+                          outlet=outlet, outlet_url=outlet_url, snippet=plain_text(e.get("summary")), lang=lang)
     problem = warning = None
     exc = parsed.get("bozo_exception")
     if not parsed.entries and parsed.bozo and not parsed.version:

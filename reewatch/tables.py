@@ -2,41 +2,62 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.settings import Settings
-from store.db import connect
+from reewatch.query import open_for_reading
+
+if TYPE_CHECKING:
+    from fetch.check import SourceCheck
 
 
 def sources_table(s: Settings) -> Table:
     """Configured sources with their health: last success, failures, next try, last error/warning."""
     from datetime import UTC, datetime
 
+    from store.articles import last_run_counts
+    from store.backlog import waiting_counts
+    from store.sources import backing_off
     from store.sources import health as source_health
 
     health: dict[str, tuple[object, ...]] = {}
+    resting: dict[str, datetime] = {}
+    waiting: dict[str, int] = {}
+    last_run: dict[str, tuple[int, int, int, int, int]] = {}
     if s.db.exists():
-        con = connect(s.db, read_only=True)
+        con = open_for_reading(s.db)
         try:
             health = source_health(con)
+            with contextlib.suppress(duckdb.Error):  # a file not yet upgraded to migration 010
+                resting, waiting = backing_off(con), waiting_counts(con)
+            with contextlib.suppress(duckdb.Error):  # a file not yet upgraded to migration 011
+                last_run = last_run_counts(con)
         finally:
             con.close()
     now = datetime.now(UTC)
     table = Table(title=f"sources ({len(s.sources)} configured)")
-    for col in ("name", "kind", "enabled", "last success", "failures", "next try", "last error / warning"):
+    # links, articles, leads, refused, failed: what the last run that read the source did.
+    for col in ("name", "kind", "enabled", "last success", "failures", "next try", "waiting links",
+                "links", "articles", "leads", "refused", "failed", "last error / warning"):
         table.add_column(col, overflow="fold")
     for src in s.sources:
         last_ok, fails, err_class, err, next_at, warning = health.get(src.name, (None, 0, None, None, None, None))
         due = not isinstance(next_at, datetime) or next_at <= now
+        next_try = "now" if due else f"{next_at:%Y-%m-%d %H:%M}"
+        if src.name in resting:
+            next_try = f"backing off until {resting[src.name]:%Y-%m-%d %H:%M}"
         problem = f"{err_class}: {str(err)[:60]}" if err_class else (f"warning: {str(warning)[:60]}" if warning else "")
         table.add_row(
             src.name, src.kind, "yes" if src.enabled else "no",
             f"{last_ok:%Y-%m-%d %H:%M}" if isinstance(last_ok, datetime) else "never",
-            str(fails or 0), "now" if due else f"{next_at:%Y-%m-%d %H:%M}", problem,
+            str(fails or 0), next_try, str(waiting.get(src.name, 0)),
+            *(str(n) for n in last_run.get(src.name, (0, 0, 0, 0, 0))), problem,
         )
     return table
 
@@ -79,7 +100,7 @@ def counts_table(title: str, key: str, rows: list[tuple[str, int]]) -> Table:
 
 
 def print_stats(db: Path, console: Console, days: int = 14) -> None:
-    con = connect(db, read_only=True)
+    con = open_for_reading(db)
     try:
         counts = stats_counts(con, days)
     finally:
@@ -89,3 +110,16 @@ def print_stats(db: Path, console: Console, days: int = 14) -> None:
     console.print(counts_table("articles per source", "source", counts["source"]))
     console.print(counts_table("articles per label (default topic)", "label", counts["label"]))
     console.print(f"{total} articles in {db}")
+
+
+def check_table(checks: list[SourceCheck]) -> Table:
+    """``reewatch sources --check``: one row per source."""
+    table = Table(title=f"source check ({len(checks)} sources, one request each)")
+    for col in ("name", "kind", "reachable", "looks like", "items", "newest (h)", "robots for its links", "note"):
+        table.add_column(col, overflow="fold")
+    for c in checks:
+        table.add_row(c.name, c.kind, f"yes ({c.status})" if c.reachable else f"[red]no[/] ({c.status})", c.detected,
+                      str(c.items), "" if c.newest_age_h is None else f"{c.newest_age_h:g}", c.robots,
+                      (c.problem or "")[:120])
+    return table
+

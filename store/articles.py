@@ -15,6 +15,7 @@ import duckdb
 from core.records import DedupFeatures, FetchAttempt, NoArticle, TriagedArticle
 from store.db import transaction
 from store.rollup import default_topic, rebuild_story_rollup, refresh_story_rollup
+from triage.embed import MULTILINGUAL_MODEL
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -37,7 +38,7 @@ _DOCUMENT_COLUMNS = (
     ("site", "VARCHAR"), ("site_name", "VARCHAR"), ("lang", "VARCHAR"), ("author", "VARCHAR"),
     ("published_at", "TIMESTAMPTZ"), ("updated_at", "TIMESTAMPTZ"), ("first_seen_at", "TIMESTAMPTZ"),
     ("source", "VARCHAR"), ("content_hash", "VARCHAR"), ("duplicate_of", "VARCHAR"), ("story_id", "VARCHAR"),
-    ("raw_html_z", "BLOB"),
+    ("raw_html_z", "BLOB"), ("kind", "VARCHAR"), ("paywalled", "BOOLEAN"), ("copy_kind", "VARCHAR"),
 )
 _EMBEDDING_COLUMNS = (("canonical_url", "VARCHAR"), ("model", "VARCHAR"), ("vector", "FLOAT[]"))
 _RELEVANCE_COLUMNS = (
@@ -120,12 +121,17 @@ def save_batch(
         a = t.article
         raw = a.raw_html_z
         docs.append((a.canonical_url, a.url, a.title, a.text, a.site, a.site_name, a.lang, a.author, a.published_at,
-                     a.updated_at, a.first_seen_at, a.source, a.content_hash, t.duplicate_of, t.story_id, raw))
+                     a.updated_at, a.first_seen_at, a.source, a.content_hash, t.duplicate_of, t.story_id, raw,
+                     a.kind, a.paywalled, t.copy_kind if t.duplicate_of is not None else None))
         embs.append((a.canonical_url, model, list(t.embedding)))
+        if t.mvector is not None:  # the multilingual encoder's, for cross-language matching in later runs
+            embs.append((a.canonical_url, MULTILINGUAL_MODEL, list(t.mvector)))
         if t.features is not None:
             feats.append(feature_row(a.canonical_url, t.features))
         rels += [(a.canonical_url, s.topic, s.score, s.label, list(s.reasons), s.model_version, now) for s in t.scores]
-        seen.append((a.url, a.canonical_url, a.source, "article", None, a.first_seen_at))
+        # A lead's URL (the aggregator's link) is remembered too: no run fetches it later.
+        seen.append((a.url, a.canonical_url, a.source, "lead" if a.kind == "lead" else "article", None,
+                     a.first_seen_at))
     seen += [(n.url, canonicalize_url(n.url), n.source, "no_article", n.reason, now) for n in no_articles]
     with transaction(con):
         before = _count(con)
@@ -164,3 +170,41 @@ def record_fetches(con: duckdb.DuckDBPyConnection, attempts: list[FetchAttempt],
 def _count(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute("SELECT count(*) FROM documents").fetchone()
     return int(row[0]) if row else 0
+
+
+_LAST_RUN_SQL = """
+WITH last AS (
+    SELECT source, arg_max(run_id, fetched_at) AS run_id FROM fetches GROUP BY source
+), started AS (
+    SELECT run_id, min(fetched_at) AS at FROM fetches WHERE run_id IN (SELECT run_id FROM last) GROUP BY run_id
+), pages AS (
+    SELECT f.source,
+           count(*)                                                           AS pages,
+           count(*) FILTER (WHERE NOT f.ok AND f.error_class = 'robots')      AS refused,
+           count(*) FILTER (WHERE NOT f.ok AND f.error_class <> 'robots')     AS failed
+    FROM fetches f
+    JOIN last l ON l.source = f.source AND l.run_id = f.run_id
+    LEFT JOIN sources s ON s.name = f.source
+    WHERE f.url <> coalesce(s.url, '')
+    GROUP BY f.source
+), stored AS (
+    SELECT d.source,
+           count(*) FILTER (WHERE d.kind = 'article') AS articles,
+           count(*) FILTER (WHERE d.kind = 'lead')    AS leads
+    FROM documents d
+    JOIN last l ON l.source = d.source
+    JOIN started st ON st.run_id = l.run_id
+    WHERE d.first_seen_at >= st.at
+    GROUP BY d.source
+)
+SELECT l.source, coalesce(p.pages, 0) + coalesce(s.leads, 0), coalesce(s.articles, 0), coalesce(s.leads, 0),
+       coalesce(p.refused, 0), coalesce(p.failed, 0)
+FROM last l LEFT JOIN pages p ON p.source = l.source LEFT JOIN stored s ON s.source = l.source
+"""
+
+
+def last_run_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, int, int, int]]:
+    """source → (links handled, articles stored, leads stored, refused by robots.txt, failed) in
+    the last run that read it (from the fetches log and the documents first seen since it began)."""
+    return {str(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]))
+            for r in con.execute(_LAST_RUN_SQL).fetchall()}

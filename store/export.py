@@ -2,8 +2,8 @@
 
 One record per stored article: url, canonical_url, title, text, site, lang, published_at,
 first_seen_at, source, story_id, duplicate_of, relevance_score, relevance_label, topics
-(topic → score); by default also site_name, author, updated_at, relevance_reasons and
-``labels`` (topic → analyst label), so a plain export → import round trip is lossless
+(topic → score); by default also site_name, author, updated_at, relevance_reasons, kind
+(article | lead), paywalled and ``labels`` (topic → analyst label), so a plain export → import round trip is lossless
 (``--contract-only`` leaves them out).  ``reewatch import`` reads every format back.
 """
 
@@ -25,7 +25,9 @@ EXPORT_COLUMNS = (
     "story_id", "duplicate_of", "relevance_score", "relevance_label", "topics",
 )
 # Beyond the contract, on by default: what a lossless backup needs (outlet names, reasons).
-FULL_COLUMNS = ("site_name", "author", "updated_at", "relevance_reasons")
+# ``kind`` (article | lead) and ``paywalled`` (the text is a teaser) come back on import, and so
+# does ``copy_kind`` (how a copy was recognised).
+FULL_COLUMNS = ("site_name", "author", "updated_at", "relevance_reasons", "kind", "paywalled", "copy_kind")
 FORMATS = ("jsonl", "csv", "parquet")
 
 
@@ -84,7 +86,8 @@ def export_sql(con: duckdb.DuckDBPyConnection, flt: ExportFilter, *, text_maps: 
     ]
     if flt.full:
         select += ["a.site_name", "a.author", ts("updated_at"),
-                   f"to_json({reasons}) AS relevance_reasons" if text_maps else f"{reasons} AS relevance_reasons"]
+                   f"to_json({reasons}) AS relevance_reasons" if text_maps else f"{reasons} AS relevance_reasons",
+                   "a.kind", "a.paywalled", "a.copy_kind"]
     if labels:
         select.append(as_map(_labels_sql(labels), "labels"))
     sql = (

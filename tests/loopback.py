@@ -152,6 +152,10 @@ def serve(site: Site) -> Iterator[Site]:
             finally:
                 site.gauge.leave()
 
+        def do_POST(self) -> None:
+            """Routed like a GET; the handler reads the body (``Content-Length`` bytes of ``rfile``)."""
+            self.do_GET()
+
     server = ThreadingHTTPServer(("127.0.0.1", 0), H)
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
