@@ -56,8 +56,8 @@ WITH best AS (
     SELECT story_id,
            min(first_seen_at) AS first_seen_at,
            max(first_seen_at) AS last_updated_at,
-           arg_min(title, (duplicate_of IS NOT NULL, first_seen_at, url)) AS headline,
-           arg_min(text, (duplicate_of IS NOT NULL, first_seen_at, url)) AS lead
+           arg_min(title, (duplicate_of IS NOT NULL, kind = 'lead', first_seen_at, url)) AS headline,
+           arg_min(text, (duplicate_of IS NOT NULL, kind = 'lead', first_seen_at, url)) AS lead
     FROM documents GROUP BY story_id
 )
 SELECT s.story_id, s.headline, left(s.lead, $lead_chars), b.score, b.label, s.first_seen_at, b.reasons
@@ -74,6 +74,7 @@ def _select(con: duckdb.DuckDBPyConnection, f: StoryFilter, extra_sql: str, extr
     }
     rows = con.execute(_STORY_SQL + extra_sql + " ORDER BY s.story_id", params).fetchall()
     outlets = _outlets(con, [r[0] for r in rows])
+    languages = _languages(con, [r[0] for r in rows])
     items = []
     for story_id, headline, lead, score, label, first_seen, reasons in rows:
         lab: RelevanceLabel = label if label in LABELS else "irrelevant"
@@ -81,22 +82,37 @@ def _select(con: duckdb.DuckDBPyConnection, f: StoryFilter, extra_sql: str, extr
             StoryDigestItem(
                 story_id=story_id, headline=headline, lead=lead or "", score=float(score or 0.0), label=lab,
                 first_seen_at=first_seen, outlets=outlets.get(story_id, ()), reasons=tuple(reasons or ()),
+                languages=languages.get(story_id, ()),
             )
         )
     return items
+
+
+def _languages(con: duckdb.DuckDBPyConnection, story_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each story's member languages (primary subtag), most members first."""
+    if not story_ids:
+        return {}
+    rows = con.execute(
+        "SELECT story_id, list(lang ORDER BY n DESC, lang) FROM ("
+        "  SELECT story_id, lower(split_part(replace(lang, '_', '-'), '-', 1)) AS lang, count(*) AS n FROM documents"
+        "  WHERE list_contains(?, story_id) AND coalesce(lang, '') <> '' GROUP BY ALL"
+        ") GROUP BY story_id",
+        [story_ids],
+    ).fetchall()
+    return {str(sid): tuple(str(x) for x in langs) for sid, langs in rows}
 
 
 def _outlets(con: duckdb.DuckDBPyConnection, story_ids: list[str]) -> dict[str, tuple[StoryOutlet, ...]]:
     if not story_ids:
         return {}
     rows = con.execute(
-        "SELECT story_id, coalesce(site_name, site), url, title FROM documents WHERE list_contains(?, story_id) "
-        "ORDER BY story_id, duplicate_of IS NOT NULL, first_seen_at, url",
+        "SELECT story_id, coalesce(site_name, site), url, title, kind, paywalled FROM documents "
+        "WHERE list_contains(?, story_id) ORDER BY story_id, duplicate_of IS NOT NULL, kind = 'lead', first_seen_at, url",
         [story_ids],
     ).fetchall()
     out: dict[str, list[StoryOutlet]] = defaultdict(list)
-    for story_id, site, url, title in rows:
-        out[story_id].append(StoryOutlet(site=site, url=url, title=title))
+    for story_id, site, url, title, kind, paywalled in rows:
+        out[story_id].append(StoryOutlet(site=site, url=url, title=title, kind=kind, paywalled=bool(paywalled)))
     return {k: tuple(v) for k, v in out.items()}
 
 

@@ -20,10 +20,11 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-# A sentence ends at . ! ? followed by space or (pages glue sentences: "controls.Data")
-# directly by a capital letter, or at a line break.
-_SPLIT_RE = re.compile(r"(?<=[.!?][\"'”’)])\s+|(?<=[.!?])\s+|(?<=[a-z][.!?])(?=[A-Z])|\n+")
+from core.text import sentences_of
+
 _WORD_RE = re.compile(r"\w+")
+# Han, kana and hangul: no spaces between words; two characters count as one word.
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 # Shorter pieces are menus, bylines, captions and dates, not statements of the article.
 MIN_SENT_WORDS = 6
 # Sentences kept per article (from the top): bounds embedding cost and the alignment
@@ -41,11 +42,13 @@ SentenceEmbedder = Callable[[list[str]], NDArray[np.float32]]
 
 
 def split_sentences(title: str, text: str) -> tuple[str, ...]:
-    """The statement-like sentences of title + text, in order (at most MAX_SENTENCES)."""
+    """The statement-like sentences of title + text, in order (at most MAX_SENTENCES).  CJK text
+    is cut at 。！？ too (a Japanese translation must have sentences to align, triage/crosslingual.py)."""
     out: list[str] = []
-    for piece in _SPLIT_RE.split(f"{title}\n{text}"):
-        s = piece.strip()
-        if len(_WORD_RE.findall(s)) >= MIN_SENT_WORDS:
+    for s in sentences_of(f"{title}\n{text}", cjk_stops=True):
+        cjk = len(_CJK_RE.findall(s))
+        words = len(_WORD_RE.findall(_CJK_RE.sub(" ", s))) if cjk else len(_WORD_RE.findall(s))
+        if words + cjk // 2 >= MIN_SENT_WORDS:
             out.append(s)
             if len(out) >= MAX_SENTENCES:
                 break

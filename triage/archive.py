@@ -10,6 +10,7 @@ about the same at 10k as at 1M (see bench/dedup_scale.py and docs/dedup.md).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,6 +48,8 @@ class ArchiveEntry:
     # Statement sentences of title + text (triage/align.py), for the sentence alignment
     # of rewrites; empty when not kept (then that evidence is skipped for this entry).
     sentences: tuple[str, ...] = ()
+    # ISO 639-1 language (declared or guessed, triage/langs.py); None when unknown.
+    lang: str | None = None
 
     @property
     def root(self) -> str:
@@ -71,6 +74,11 @@ class Archive:
         self.by_hash: dict[str, ArchiveEntry] = {}
         self.key_stats = KeyStats()
         self.doc_freq = DocFreq()
+        # Multilingual vectors (triage/crosslingual.py), for the entries that have one: a second
+        # index whose keys are positions in ``entries``; created with the first such vector.
+        self.mindex: Index | None = None
+        self.mpositions: set[int] = set()
+        self.langs: Counter[str] = Counter()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -104,6 +112,8 @@ class Archive:
             self.by_url.setdefault(e.url, e)
             self.by_hash.setdefault(e.content_hash, e)
             self.key_stats.add(e.event_keys)
+            if e.lang:
+                self.langs[e.lang] += 1
             if e.terms is not None:
                 self.doc_freq.add(e.terms)
 
@@ -117,6 +127,26 @@ class Archive:
         hits.sort(key=lambda h: (-round(h[1], 6), h[0]))
         return [(self.entries[i], s) for i, s in hits]
 
+    def add_multilingual(self, position: int, vec: NDArray[np.float32]) -> None:
+        """Give ``entries[position]`` its multilingual vector."""
+        v = np.asarray(vec, dtype=np.float32).reshape(1, -1)
+        if self.mindex is None:
+            self.mindex = Index(ndim=v.shape[1], metric="cos", dtype=INDEX_DTYPE)
+        if position in self.mpositions:
+            return
+        self.mindex.add(np.array([position], dtype=np.uint64), v, threads=1)
+        self.mpositions.add(position)
+
+    def nearest_multilingual(self, vec: NDArray[np.float32], k: int = 10) -> list[tuple[ArchiveEntry, float]]:
+        """The k entries with the most similar multilingual vector, most similar first."""
+        if self.mindex is None or len(self.mindex) == 0:
+            return []
+        k = min(k, len(self.mindex))
+        m = self.mindex.search(np.asarray(vec, dtype=np.float32), k, exact=len(self.mindex) < EXACT_BELOW, threads=1)
+        hits = [(int(key), 1.0 - float(d)) for key, d in zip(m.keys, m.distances, strict=True)]
+        hits.sort(key=lambda h: (-round(h[1], 6), h[0]))
+        return [(self.entries[i], s) for i, s in hits]
+
     def memory_bytes(self) -> int:
         """Bytes held by the vector index (the part that grows with the archive)."""
-        return int(self.index.memory_usage)
+        return int(self.index.memory_usage) + (int(self.mindex.memory_usage) if self.mindex is not None else 0)

@@ -9,8 +9,10 @@ For each new article (earliest first, see ``dedup_batch``):
      is nearly identical;
   2b. rewrite: content-word TF-IDF (triage/lexical.py), or an order-keeping sentence
      alignment (triage/align.py) with a neighbour that shares the content words;
+  2c. translation: an article in another language, close through the multilingual encoder
+     and sharing rare names and figures (triage/crosslingual.py);
   3. story: the best neighbour story by embedding + rare event keys (triage/stories.py),
-     else a new story.
+     then across languages (triage/crosslingual.py), else a new story.
 A copy points at the original of what it copies and joins that article's story.
 """
 
@@ -26,7 +28,9 @@ from numpy.typing import NDArray
 from core.records import Article, DedupFeatures
 from triage.align import SentenceEmbedder, SentenceVectors, monotone_alignment
 from triage.archive import Archive, ArchiveEntry
+from triage.crosslingual import COVERED, best_cross, candidates, other_language
 from triage.features import Features, article_features, pack
+from triage.langs import article_lang
 from triage.lexical import TermVector, tfidf_cosine
 from triage.minhash import Signature, containment
 from triage.stories import best_story
@@ -75,6 +79,9 @@ class DedupDecision:
     duplicate_of: str | None
     story_id: str
     reason: str
+    # What kind of copy ``duplicate_of`` is (None for an original): url, content, near copy,
+    # paraphrase, rewrite, translation.
+    kind: str | None = None
     # The features the decision was made with (stored beside the article; not part of the decision).
     features: DedupFeatures | None = field(default=None, compare=False)
 
@@ -83,12 +90,12 @@ def new_story_id(canonical_url: str) -> str:
     return "s-" + hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:12]
 
 
-def entry_for(article: Article, decision: DedupDecision, f: Features) -> ArchiveEntry:
+def entry_for(article: Article, decision: DedupDecision, f: Features, lang: str | None = None) -> ArchiveEntry:
     return ArchiveEntry(
         url=article.url, canonical_url=article.canonical_url, content_hash=article.content_hash,
         story_id=decision.story_id, duplicate_of=decision.duplicate_of, first_seen_at=article.first_seen_at,
         published_at=article.published_at, text_len=len(article.text), signature=f.sig, event_keys=f.keys,
-        terms=f.terms, sentences=f.sentences,
+        terms=f.terms, sentences=f.sentences, lang=lang,
     )
 
 
@@ -98,10 +105,10 @@ def _exact(article: Article, archive: Archive) -> DedupDecision | None:
         return DedupDecision(stored.duplicate_of, stored.story_id, "already stored")
     same = archive.by_canonical.get(article.canonical_url)
     if same is not None:
-        return DedupDecision(same.root, same.story_id, "same canonical URL")
+        return DedupDecision(same.root, same.story_id, "same canonical URL", "url")
     same = archive.by_hash.get(article.content_hash)
     if same is not None:
-        return DedupDecision(same.root, same.story_id, "same content hash")
+        return DedupDecision(same.root, same.story_id, "same content hash", "content")
     return None
 
 
@@ -111,15 +118,17 @@ def _near_copy(
     for entry, sim in near:
         c = containment(sig, entry.signature) if entry.signature is not None else 0.0
         if c >= COPY_CONTAINMENT:
-            return DedupDecision(entry.root, entry.story_id, f"near copy (5-gram containment {c:.2f}, cosine {sim:.3f})")
+            return DedupDecision(entry.root, entry.story_id, f"near copy (5-gram containment {c:.2f}, cosine {sim:.3f})",
+                                 "near copy")
         if sim >= COPY_SIM:
-            return DedupDecision(entry.root, entry.story_id, f"near copy (cosine {sim:.3f})")
+            return DedupDecision(entry.root, entry.story_id, f"near copy (cosine {sim:.3f})", "near copy")
     for entry, sim in near:
         if sim < PARAPHRASE_SIM or terms is None or entry.terms is None:
             continue
         t = tfidf_cosine(terms, entry.terms, archive.doc_freq)
         if t >= PARAPHRASE_TFIDF:
-            return DedupDecision(entry.root, entry.story_id, f"paraphrase (content TF-IDF {t:.2f}, cosine {sim:.3f})")
+            return DedupDecision(entry.root, entry.story_id, f"paraphrase (content TF-IDF {t:.2f}, cosine {sim:.3f})",
+                                 "paraphrase")
     return None
 
 
@@ -144,30 +153,52 @@ def _aligned_copy(
         a = monotone_alignment(vecs[0], ev)
         if a >= ALIGN_MIN:
             return DedupDecision(
-                entry.root, entry.story_id, f"rewrite (sentence alignment {a:.2f}, content TF-IDF {t:.2f}, cosine {sim:.3f})"
+                entry.root, entry.story_id, f"rewrite (sentence alignment {a:.2f}, content TF-IDF {t:.2f}, cosine {sim:.3f})",
+                "rewrite",
             )
     return None
 
 
 def decide(
     article: Article, vec: NDArray[np.float32], archive: Archive, f: Features, sents: SentenceVectors | None = None,
+    mvec: NDArray[np.float32] | None = None, lang: str | None = None, msents: SentenceVectors | None = None,
 ) -> DedupDecision:
     """Decide one article against the archive (which must already hold earlier ones).
-    ``sents`` embeds sentences for the alignment layer; without it that layer is skipped."""
+    ``sents`` embeds sentences for the alignment layer; without it that layer is skipped.
+    ``mvec`` (the multilingual vector) and ``lang`` enable the cross-language layer (``msents``,
+    the multilingual sentence embedder, its translation test); with it, the monolingual layers
+    only compare articles of one language."""
     exact = _exact(article, archive)
     if exact is not None:
         return exact
     near = archive.nearest(vec, NEIGHBOURS)
+    near_x: list[tuple[ArchiveEntry, float]] = []
+    if mvec is not None:
+        near = [(e, s) for e, s in near if not other_language(lang, e.lang)]
+        near_x = candidates(lang, mvec, archive)
     copy = _near_copy(f.sig, f.terms, near, archive) or _aligned_copy(article.url, f, near, archive, sents)
     if copy is not None:
         return copy
-    match = best_story(
-        f.keys, article.published_at or article.first_seen_at, near, archive.key_stats, f.terms, archive.doc_freq
-    )
+    when = article.published_at or article.first_seen_at
+    xcopy, xstory = (best_cross(article.url, f.sentences, f.keys, when, near_x, archive, msents) if near_x
+                     else (None, None))
+    if xcopy is not None:
+        return DedupDecision(
+            xcopy.entry.root, xcopy.story_id,
+            f"translation of a {xcopy.entry.lang} article (multilingual cosine {xcopy.cosine:.3f}, "
+            f"sentence alignment {xcopy.alignment:.2f})", "translation",
+        )
+    match = best_story(f.keys, when, near, archive.key_stats, f.terms, archive.doc_freq)
     if match is not None:
         return DedupDecision(
             None, match.story_id,
             f"same story (cosine {match.cosine:.3f}, event overlap {match.event_overlap:.2f})",
+        )
+    if xstory is not None:
+        return DedupDecision(
+            None, xstory.story_id,
+            f"same story as a {xstory.entry.lang} article (multilingual cosine {xstory.cosine:.3f}, "
+            f"event overlap {xstory.event_overlap:.2f})",
         )
     return DedupDecision(None, new_story_id(article.canonical_url), "new story")
 
@@ -192,19 +223,28 @@ def decision_order(articles: list[Article]) -> list[int]:
 
 
 def dedup_batch(
-    articles: list[Article], vecs: NDArray[np.float32], archive: Archive, embed: SentenceEmbedder | None = None
+    articles: list[Article], vecs: NDArray[np.float32], archive: Archive, embed: SentenceEmbedder | None = None,
+    mvecs: NDArray[np.float32] | None = None, membed: SentenceEmbedder | None = None,
 ) -> list[DedupDecision]:
     """Decide a batch (earliest first), adding each new article to the archive as it is
     decided; decisions are returned in input order.  ``embed`` (texts → unit vectors, the
     dedup model) enables the sentence-alignment rewrite layer; it is called only for
-    articles with a close neighbour that shares their content words."""
+    articles with a close neighbour that shares their content words.  ``mvecs`` (one
+    multilingual vector per article, triage/crosslingual.py) enables the cross-language layer,
+    ``membed`` (texts → multilingual unit vectors) its translation test."""
     sents = SentenceVectors(embed) if embed is not None else None
+    msents = SentenceVectors(membed) if membed is not None and mvecs is not None else None
     out: dict[int, DedupDecision] = {}
     for i in decision_order(articles):
         art, vec = articles[i], vecs[i]
         f = article_features(art.title, art.text)
-        d = decide(art, vec, archive, f, sents)
+        lang = article_lang(art.lang, art.title, art.text)
+        # a language the multilingual encoder does not cover (hu, hi, sv, ...): lexical layers only
+        mvec = mvecs[i] if mvecs is not None and lang in COVERED else None
+        d = decide(art, vec, archive, f, sents, mvec, lang, msents)
         if d.reason != "already stored":
-            archive.add(entry_for(art, d, f), vec)
+            archive.add(entry_for(art, d, f, lang), vec)
+            if mvec is not None:
+                archive.add_multilingual(len(archive) - 1, mvec)
         out[i] = replace(d, features=pack(f))
     return [out[i] for i in range(len(articles))]

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from core.text import sentences_of
 from triage.profiles import TopicProfile
 
 # A line is prose when it ends like a sentence and has at least SENTENCE_MIN_WORDS words
@@ -34,7 +35,6 @@ ADJACENT_SATURATION = 4
 NEIGHBOUR_MIN_SENTENCES = 2
 
 _LINE_SPLIT = re.compile(r"\n+")
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 _SENT_END = re.compile(r"[.!?。！？:;\"”’»)]\s*$")
 _WORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u9fff\uac00-\ud7af]")
@@ -69,7 +69,7 @@ def split_text(text: str) -> tuple[list[str], list[str]]:
         if not line:
             continue
         if is_prose(line):
-            prose.extend(s for s in _SENT_SPLIT.split(line) if s.strip())
+            prose.extend(sentences_of(line))
         else:
             furniture.append(line)
     return prose, furniture

@@ -26,7 +26,8 @@ from triage.lexical import TermVector, content_terms
 from triage.minhash import Signature, signature
 
 # 1: the first stored version (128 × 16-bit MinHash, at most 12 sentences), 2026-12-01.
-FEATURES_VERSION = 1
+# 2: CJK sentences cut at 。！？ and counted by characters (triage/align.py), 2026-12-02.
+FEATURES_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)

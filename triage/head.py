@@ -72,3 +72,18 @@ def fit(x: NDArray[np.float64], y: NDArray[np.float64], prior: Head, version: st
         if float(np.abs(step).max()) < 1e-8:
             break
     return Head(prior.names, tuple(float(t) for t in theta[:-1]), float(theta[-1]), version)
+
+
+def folds(n: int, k: int) -> list[NDArray[np.int64]]:
+    """Row indices of ``k`` cross-validation folds over ``n`` rows (``min(k, n)`` folds, rows dealt
+    round-robin in their order, so each fold mixes old and new labels); deterministic."""
+    k = max(1, min(k, n))
+    return [np.arange(i, n, k, dtype=np.int64) for i in range(k)] if n else []
+
+
+def soft_log_loss(p: NDArray[np.float64], y: NDArray[np.float64]) -> float:
+    """Mean log-loss of scores ``p`` against soft targets ``y`` (TARGETS), scores clipped off 0 and 1."""
+    if not len(y):
+        return 0.0
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-(y * np.log(q) + (1 - y) * np.log(1 - q)).mean())

@@ -42,7 +42,7 @@ class StoryMatch:
     event_overlap: float
 
 
-def _within(when: datetime | None, members: list[ArchiveEntry]) -> bool:
+def within_window(when: datetime | None, members: list[ArchiveEntry]) -> bool:
     if when is None:
         return True
     times = [m.when for m in members]
@@ -66,7 +66,7 @@ def best_story(
         groups.setdefault(entry.story_id, []).append((entry, sim))
     best: StoryMatch | None = None
     for story_id, members in groups.items():  # insertion order: most similar first
-        if not _within(when, [m for m, _ in members]):
+        if not within_window(when, [m for m, _ in members]):
             continue
         cos = max(s for _, s in members)
         story_keys = frozenset().union(*(m.event_keys for m, _ in members))

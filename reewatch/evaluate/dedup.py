@@ -3,9 +3,14 @@
 Formats (detected from the first row):
   news/dev.jsonl      — ``url``, ``text``, ``copy_of``, ``story``: copies and stories;
   ecbplus-dev.jsonl   — ``doc_name``, ``text``, ``cluster``: stories only (no copy labels).
-Items go through the ingest code path (``dedup_batch`` over an empty Archive, in file
-order, no publication dates).  Metrics as in ../shared/data/README.md: pairwise
-precision/recall/F1 of "is a copy of" (transitive closure) and B-cubed of story ids.
+Items go through the ingest code path (``dedup_batch`` over an empty Archive), twice for news:
+with the file's ``published_at`` (the realistic case; decided earliest first) and without it
+(file order).  Metrics as in ../shared/data/README.md: pairwise precision/recall/F1 of "is a
+copy of" (transitive closure), the share of copy pairs whose two items end in one story, the
+precision of ``duplicate_of`` links (a link between two items of different labelled stories is
+wrong), B-cubed of story ids, and all of them by language.  The multilingual encoder
+(triage/embed.py ``MULTILINGUAL_MODEL``) is used as the ingest uses it: only when the items are
+in more than one language.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -48,6 +53,7 @@ class Item:
     story: str
     copy_of: str | None  # url of the labelled original (news format only)
     copy_kind: str | None = None  # near-verbatim, lightly edited, paraphrase/rewrite, translation
+    published_at: datetime | None = None  # the file's approximate publication time (news format)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +92,21 @@ def load_items(path: Path) -> tuple[str, list[Item]]:
         )
         kind_m = _COPY_KIND_RE.search(str(r.get("note") or "")) if r.get("copy_of") else None
         items.append(Item(art, str(r.get("story") or r.get("cluster")), r.get("copy_of"),
-                          kind_m.group(1).strip() if kind_m else None))
+                          kind_m.group(1).strip() if kind_m else None, _parse_time(r.get("published_at"))))
     return kind, items
+
+
+def _parse_time(v: object) -> datetime | None:
+    if not isinstance(v, str) or not v:
+        return None
+    t = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def dated(items: list[Item], shift: timedelta = timedelta(0)) -> list[Item]:
+    """The items with their ``published_at`` (moved by ``shift``; for the robustness check)."""
+    return [replace(it, article=replace(it.article, published_at=it.published_at + shift if it.published_at else None))
+            for it in items]
 
 
 def _groups(parent: dict[int, int | None]) -> list[int]:
@@ -142,17 +161,61 @@ class DedupScores:
     copies: PRF | None
     stories: PRF
     decisions: tuple[DedupDecision, ...]
+    # share of labelled copy pairs whose two items end in one predicted story (caught, total)
+    copy_pairs_in_story: tuple[int, int] = (0, 0)
+    # predicted duplicate_of links between items of one labelled story (right, total)
+    copy_links_right: tuple[int, int] = (0, 0)
+
+
+def bcubed_items(pred: Sequence[Hashable], gold: Sequence[Hashable], which: Sequence[int]) -> PRF:
+    """B-cubed over the whole clustering, averaged over the items ``which`` only (per language)."""
+    pc: dict[Hashable, set[int]] = defaultdict(set)
+    gc: dict[Hashable, set[int]] = defaultdict(set)
+    for i, (p, g) in enumerate(zip(pred, gold, strict=True)):
+        pc[p].add(i)
+        gc[g].add(i)
+    if not which:
+        return PRF(1.0, 1.0, 1.0)
+    prec = sum(len(pc[pred[i]] & gc[gold[i]]) / len(pc[pred[i]]) for i in which) / len(which)
+    rec = sum(len(pc[pred[i]] & gc[gold[i]]) / len(gc[gold[i]]) for i in which) / len(which)
+    return _prf(prec, rec)
+
+
+def copy_pairs(items: list[Item]) -> list[tuple[int, int]]:
+    """Every labelled copy pair (transitive closure of ``copy_of``)."""
+    idx = {it.article.url: i for i, it in enumerate(items)}
+    gold = _groups({i: idx.get(it.copy_of) if it.copy_of else None for i, it in enumerate(items)})
+    return [(a, b) for a, b in combinations(range(len(items)), 2) if gold[a] == gold[b]]
 
 
 def score(kind: str, items: list[Item], decisions: list[DedupDecision]) -> DedupScores:
     idx = {it.article.url: i for i, it in enumerate(items)}
     stories = bcubed([d.story_id for d in decisions], [it.story for it in items])
     copies = None
+    in_story = links = (0, 0)
     if kind == "news":
         gold = _groups({i: idx.get(it.copy_of) if it.copy_of else None for i, it in enumerate(items)})
         pred = _groups({i: idx.get(d.duplicate_of) if d.duplicate_of else None for i, d in enumerate(decisions)})
         copies = pairwise(pred, gold)
-    return DedupScores(kind, len(items), copies, stories, tuple(decisions))
+        pairs = copy_pairs(items)
+        in_story = (sum(decisions[a].story_id == decisions[b].story_id for a, b in pairs), len(pairs))
+        made = [(i, idx[d.duplicate_of]) for i, d in enumerate(decisions) if d.duplicate_of in idx]
+        links = (sum(items[i].story == items[j].story for i, j in made), len(made))
+    return DedupScores(kind, len(items), copies, stories, tuple(decisions), in_story, links)
+
+
+def by_language(items: list[Item], decisions: Sequence[DedupDecision]) -> dict[str, tuple[int, PRF, tuple[int, int]]]:
+    """Per language: (items, stories B-cubed over its items, copy pairs touching it in one story)."""
+    pred = [d.story_id for d in decisions]
+    gold = [it.story for it in items]
+    pairs = copy_pairs(items)
+    out: dict[str, tuple[int, PRF, tuple[int, int]]] = {}
+    for lang in sorted({it.article.lang or "?" for it in items}):
+        which = [i for i, it in enumerate(items) if (it.article.lang or "?") == lang]
+        mine = [(a, b) for a, b in pairs if a in which or b in which]
+        out[lang] = (len(which), bcubed_items(pred, gold, which),
+                     (sum(pred[a] == pred[b] for a, b in mine), len(mine)))
+    return out
 
 
 def links_by_kind(items: list[Item], decisions: Sequence[DedupDecision]) -> dict[str, tuple[int, int]]:
@@ -202,44 +265,67 @@ class CountingEmbedder:
         return embed_texts(texts, self.model_name)
 
 
-def run(kind: str, items: list[Item], vecs: object, embed: SentenceEmbedder | None = None) -> DedupScores:
+def run(kind: str, items: list[Item], vecs: object, embed: SentenceEmbedder | None = None,
+        mvecs: object = None, membed: SentenceEmbedder | None = None) -> DedupScores:
     """Dedup the items over an empty archive (the ingest code path) and score them;
-    ``embed`` enables the sentence-alignment rewrite layer."""
+    ``embed`` enables the sentence-alignment rewrite layer, ``mvecs`` (multilingual vectors,
+    one row per item) the cross-language layer."""
     v = np.asarray(vecs, dtype=np.float32)
-    decisions = dedup_batch([it.article for it in items], v, Archive(v.shape[1]), embed)
+    mv = np.asarray(mvecs, dtype=np.float32) if mvecs is not None else None
+    decisions = dedup_batch([it.article for it in items], v, Archive(v.shape[1]), embed, mv, membed)
     return score(kind, items, decisions)
+
+
+def _ratio(x: tuple[int, int]) -> str:
+    return f"{x[0] / x[1]:.3f} ({x[0]}/{x[1]})" if x[1] else "—"
 
 
 def main(file: Path, model_name: str, console: Console) -> int:
     if not file.is_file():
         console.print(f"[red]no such file: {file}[/]")
         return 2
-    from triage.pipeline import dedup_vectors
+    from triage.archive import Archive as _Archive
+    from triage.embed import MULTILINGUAL_MODEL
+    from triage.pipeline import dedup_vectors, multilingual_vectors
 
     kind, items = load_items(file)
     t0 = time.perf_counter()
     vecs = dedup_vectors([it.article for it in items], model_name)
+    mvecs = multilingual_vectors([it.article for it in items], _Archive(vecs.shape[1]))
     t1 = time.perf_counter()
     embedder = CountingEmbedder(model_name)
-    res = run(kind, items, vecs, embedder)
-    t2 = time.perf_counter()
-    table = Table(title=f"dedup on {file.name} ({kind}, {res.n} items)")
+    has_dates = any(it.published_at is not None for it in items)
+    runs = [("with published_at", dated(items)), ("without published_at", items)] if has_dates else [("", items)]
+    results = []
+    for label, its in runs:
+        t = time.perf_counter()
+        results.append((label, its, run(kind, its, vecs, embedder, mvecs, CountingEmbedder(MULTILINGUAL_MODEL)),
+                        time.perf_counter() - t))
+    table = Table(title=f"dedup on {file.name} ({kind}, {len(items)} items)")
     for col in ("measure", "precision", "recall", "F1"):
         table.add_column(col)
-    if res.copies is not None:
-        table.add_row("copies (pairwise)", *(f"{x:.3f}" for x in (res.copies.precision, res.copies.recall, res.copies.f1)))
-    table.add_row("stories (B-cubed)", *(f"{x:.3f}" for x in (res.stories.precision, res.stories.recall, res.stories.f1)))
+    for label, _, res, _ in results:
+        suffix = f", {label}" if label else ""
+        if res.copies is not None:
+            table.add_row(f"copies (pairwise){suffix}", *(f"{x:.3f}" for x in (res.copies.precision, res.copies.recall, res.copies.f1)))
+        table.add_row(f"stories (B-cubed){suffix}", *(f"{x:.3f}" for x in (res.stories.precision, res.stories.recall, res.stories.f1)))
     console.print(table)
-    if kind == "news":
-        kinds = links_by_kind(items, res.decisions)
-        console.print("copy links caught, by kind: " + ", ".join(f"{k} {c}/{t}" for k, (c, t) in sorted(kinds.items())))
-        placed = stories_with_languages_placed(items, res.decisions)
-        if placed is not None:
-            n_foreign = sum(it.article.lang not in (None, "en") for it in items)
-            console.print(f"stories B-cubed F1 with the {n_foreign} non-English items placed with their story's English "
-                          f"members: {placed.f1:.3f} (what the English-only model's misplacements cost)")
+    for label, its, res, _ in results:
+        if kind != "news":
+            continue
+        console.print(f"[bold]{label or 'news'}[/]: copy pairs in one story {_ratio(res.copy_pairs_in_story)}; "
+                      f"copy links right {_ratio(res.copy_links_right)}")
+        kinds = links_by_kind(its, res.decisions)
+        console.print("  copy links caught, by kind: " + ", ".join(f"{k} {c}/{t}" for k, (c, t) in sorted(kinds.items())))
+        langs = by_language(its, res.decisions)
+        console.print("  by language: " + "; ".join(
+            f"{lang} n={n} stories F1 {p.f1:.3f} copy pairs in story {_ratio(cp)}" for lang, (n, p, cp) in langs.items()))
+    res = results[0][2]
+    dedup_s = sum(r[3] for r in results)
     console.print(
-        f"embedding {1000 * (t1 - t0) / max(1, res.n):.1f} ms/article, dedup {1000 * (t2 - t1) / max(1, res.n):.2f} ms/article; "
+        f"embedding {1000 * (t1 - t0) / max(1, len(items)):.1f} ms/article "
+        f"({'with' if mvecs is not None else 'without'} the multilingual encoder), "
+        f"dedup {1000 * dedup_s / max(1, len(items) * len(results)):.2f} ms/article/run; "
         f"{sum(d.duplicate_of is not None for d in res.decisions)} copies, "
         f"{len({d.story_id for d in res.decisions})} stories; "
         f"{embedder.sentences} sentences embedded in {embedder.calls} alignment calls"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,10 @@ class RelevanceReport:
     no_subject_total: int
     no_subject_relevant: int
     articles_per_s: float
+    # language → (core items labelled relevant, core items); and every non-English core item as
+    # (id, lang, score, label), lowest score first.
+    core_by_lang: dict[str, tuple[int, int]] = field(default_factory=dict)
+    non_english_core: tuple[tuple[str, str, float, str], ...] = ()
 
 
 def summarize(gold: list[int], scores: list[TopicScore], no_subject: list[bool], seconds: float) -> RelevanceReport:
@@ -112,7 +116,26 @@ def evaluate(path: Path, model_name: str, topics_dir: Path | None, topic: str = 
     scores = [row[0] for row in score_batch(profiles, arts, vecs, model_name)]
     seconds = time.perf_counter() - t0
     no_subject = [not lexical_evidence(profiles[0], a.title, a.text).has_subject for a in arts]
-    return summarize([int(it["relevance"]) for it in items], scores, no_subject, seconds)
+    rep = summarize([int(it["relevance"]) for it in items], scores, no_subject, seconds)
+    return replace(rep, **by_language(items, scores))
+
+
+def by_language(items: list[dict[str, Any]], scores: list[TopicScore]) -> dict[str, Any]:
+    """The core (relevance 2) items by language: how many are labelled relevant, and the
+    non-English ones with their scores (pure)."""
+    counts: dict[str, list[int]] = {}
+    rows: list[tuple[str, str, float, str]] = []
+    for it, s in zip(items, scores, strict=True):
+        if int(it["relevance"]) != 2:
+            continue
+        lang = str(it.get("lang") or "?")
+        c = counts.setdefault(lang, [0, 0])
+        c[0] += s.label == "relevant"
+        c[1] += 1
+        if lang != "en":
+            rows.append((str(it.get("id") or it.get("url")), lang, s.score, s.label))
+    return {"core_by_lang": {k: (v[0], v[1]) for k, v in sorted(counts.items())},
+            "non_english_core": tuple(sorted(rows, key=lambda r: (r[2], r[0])))}
 
 
 def main(file: Path, model_name: str, topics_dir: Path | None, console: Any) -> int:
@@ -129,5 +152,9 @@ def main(file: Path, model_name: str, topics_dir: Path | None, console: Any) -> 
     console.print(f"  adjacent (1) scores min/q1/median/q3/max: {q}")
     console.print(f"  medians: relevant {rep.relevant_median:.2f}, irrelevant {rep.irrelevant_median:.2f}; adjacent labelled {rep.adjacent_labels}")
     console.print(f"  pages naming no topic term: {rep.no_subject_relevant}/{rep.no_subject_total} labelled relevant")
+    langs = ", ".join(f"{k} {r}/{n}" for k, (r, n) in rep.core_by_lang.items())
+    console.print(f"  core (2) items labelled relevant, by language: {langs}")
+    for item_id, lang, score, label in rep.non_english_core:
+        console.print(f"    {lang} {item_id}: {score:.2f} {label}")
     console.print(f"  scoring given embeddings: {rep.articles_per_s:.0f} articles/s")
     return 0
