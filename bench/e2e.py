@@ -199,7 +199,8 @@ def pipeline_worker(feeds: dict[str, str], workdir: Path, profile: Path | None, 
 # articles"): the full run's real articles, copied under new URLs until there are this many.
 RSS_STORED = 10_000
 COPY_SQL = """
-INSERT INTO documents
+INSERT INTO documents (canonical_url, url, title, text, site, site_name, lang, author, published_at, updated_at,
+                       first_seen_at, source, content_hash, duplicate_of, story_id, raw_html_z)
 SELECT d.canonical_url || '?copy=' || k, d.url || '?copy=' || k, d.title, d.text, d.site, d.site_name, d.lang,
        d.author, d.published_at, d.updated_at, now() - INTERVAL (k) HOUR, d.source, d.content_hash,
        NULL, d.story_id || '-' || k, NULL

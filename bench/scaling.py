@@ -58,7 +58,8 @@ def fill(con: Any, n: int, with_vectors: bool) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('default_topic', 'rare-earth-trade')")
     con.execute(
         f"""
-        INSERT INTO documents
+        INSERT INTO documents (canonical_url, url, title, text, site, site_name, lang, author, published_at,
+                               updated_at, first_seen_at, source, content_hash, duplicate_of, story_id, raw_html_z)
         SELECT 'https://site' || (i % 500) || '.example/a/' || i, 'https://site' || (i % 500) || '.example/a/' || i,
                'Synthetic headline number ' || i, repeat('synthetic body text ', 20),
                'site' || (i % 500) || '.example', NULL, 'en', NULL,

@@ -9,7 +9,7 @@ import jinja2
 from markupsafe import Markup
 
 from digest.chart import volume_svg
-from digest.model import Digest
+from digest.model import Digest, outlet_note
 from digest.render_text import MAX_REASONS, headline_line
 
 
@@ -30,5 +30,5 @@ def to_html(d: Digest) -> str:
     """The whole HTML document of the digest."""
     chart = Markup(volume_svg(d.volume)) if d.volume else None
     return _env().get_template("digest.html.j2").render(
-        d=d, chart=chart, headline=headline_line(d), max_reasons=MAX_REASONS
+        d=d, chart=chart, headline=headline_line(d), max_reasons=MAX_REASONS, note=outlet_note
     )

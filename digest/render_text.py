@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from digest.model import Digest, Entry
+from core.records import StoryOutlet
+from digest.model import Digest, Entry, outlet_note
 
 # Reasons shown per story ("why it is relevant"), most important first.
 MAX_REASONS = 4
@@ -45,17 +46,20 @@ def to_markdown(d: Digest) -> str:
     lines = [f"# {_md(d.title)} — {_utc(d.now)}", "", headline_line(d), ""]
     for i, e in enumerate(d.new, 1):
         lines += [f"## {i}. {_md(e.item.headline)}", "", f"*{_meta(e)}*", "", _md(e.summary), ""]
-        lines += [f"- [{_md(o.site)}]({o.url}) — {_md(o.title)}" for o in e.item.outlets]
+        lines += [f"Also in: {e.also_in}", ""] if e.also_in else []
+        lines += [f"- [{_md(o.site)}]({o.url}) — {_md(o.title)}{_note_md(o)}" for o in e.item.outlets]
         if e.item.reasons:
             lines += ["", "Why: " + "; ".join(_md(r) for r in e.item.reasons[:MAX_REASONS])]
+        lines += _md_links(d, e)
         lines.append("")
     if d.updates:
         lines += ["## Updates", ""]
         for e in d.updates:
             lines += [f"### {_md(e.item.headline)}", "",
                       f"*{_plural(len(e.new_urls), 'new article')} · {_meta(e)}*", ""]
-            lines += [f"- {'**new** ' if o.url in e.new_urls else ''}[{_md(o.site)}]({o.url}) — {_md(o.title)}"
+            lines += [f"- {'**new** ' if o.url in e.new_urls else ''}[{_md(o.site)}]({o.url}) — {_md(o.title)}{_note_md(o)}"
                       for o in e.item.outlets]
+            lines += _md_links(d, e)
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -65,18 +69,42 @@ def to_text(d: Digest) -> str:
     lines = [f"{d.title} — {_utc(d.now)}", rule, headline_line(d), ""]
     for i, e in enumerate(d.new, 1):
         lines += [f"{i}. {e.item.headline}", f"   {_meta(e)}", "", *_wrap(e.summary, "   "), ""]
-        lines += [f"   - {o.site}: {o.title}\n     {o.url}" for o in e.item.outlets]
+        lines += [f"   Also in: {e.also_in}"] if e.also_in else []
+        lines += [f"   - {o.site}: {o.title}{_note(o)}\n     {o.url}" for o in e.item.outlets]
         if e.item.reasons:
             lines += ["", "   Why: " + "; ".join(e.item.reasons[:MAX_REASONS])]
+        lines += _text_links(d, e)
         lines.append("")
     if d.updates:
         lines += ["UPDATES", "-" * 7, ""]
         for e in d.updates:
             lines += [f"* {e.item.headline}", f"   {_plural(len(e.new_urls), 'new article')} · {_meta(e)}"]
-            lines += [f"   - {'[new] ' if o.url in e.new_urls else ''}{o.site}: {o.title}\n     {o.url}"
+            lines += [f"   - {'[new] ' if o.url in e.new_urls else ''}{o.site}: {o.title}{_note(o)}\n     {o.url}"
                       for o in e.item.outlets]
+            lines += _text_links(d, e)
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _md_links(d: Digest, e: Entry) -> list[str]:
+    """The story's page in the reading room and its "not relevant" link, when ``d.base_url`` is set."""
+    sid = e.item.story_id
+    return ["", f"[Story page]({d.story_url(sid)}) · [Not relevant]({d.dismiss_url(sid)})"] if d.base_url else []
+
+
+def _text_links(d: Digest, e: Entry) -> list[str]:
+    sid = e.item.story_id
+    return ["", f"   Story page: {d.story_url(sid)}", f"   Not relevant? {d.dismiss_url(sid)}"] if d.base_url else []
+
+
+def _note(o: StoryOutlet) -> str:
+    note = outlet_note(o)
+    return f" [{note}]" if note else ""
+
+
+def _note_md(o: StoryOutlet) -> str:
+    note = outlet_note(o)
+    return f" *({_md(note)})*" if note else ""
 
 
 def _wrap(text: str, indent: str, width: int = 76) -> list[str]:

@@ -7,7 +7,7 @@ succeeded; a failed delivery is recorded (with its error) and the next run retri
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,6 +57,7 @@ class DigestOptions:
     force: bool = True  # ignore channel schedules
     formats: tuple[str, ...] = ()  # override every channel's formats
     title: str = "reewatch digest"
+    base_url: str = ""  # the reading room's address ([ui] base_url): story links in the digest
 
 
 def channel_for_target(target: str, min_label: str = "relevant") -> Channel:
@@ -111,10 +112,11 @@ def compose_for(con: duckdb.DuckDBPyConnection, ch: Channel, opts: DigestOptions
     """The digest ``ch`` would get now (reads only)."""
     f = _story_filter(ch, opts, now)
     volume = daily_relevant_volume(con, (now - timedelta(days=CHART_DAYS - 1)).date(), now.date(), ch.topics)
-    return compose(
+    d = compose(
         pending_stories(con, ch.name, story_filter=f), now, updates=updated_stories(con, ch.name, f),
         max_items=opts.settings.max_items, volume=volume, title=opts.title, channel=ch.name,
     )
+    return replace(d, base_url=opts.base_url) if opts.base_url else d
 
 
 def _run_channel(
@@ -180,10 +182,12 @@ def run_alerts(db: Path, ds: DigestSettings, now: datetime | None = None) -> lis
 
 
 def run_configured_digest(db: Path, ds: DigestSettings, *, targets: list[str] | None = None,
-                          only: list[str] | None = None, options: DigestOptions | None = None) -> list[DeliveryResult]:
+                          only: list[str] | None = None, options: DigestOptions | None = None,
+                          base_url: str = "") -> list[DeliveryResult]:
     """Digest for the configured channels (those named in ``only``, if given) plus ad-hoc ``targets``.
 
-    Without channels or targets, the digest goes to a file under ``[digest] dir``.
+    Without channels or targets, the digest goes to a file under ``[digest] dir``.  ``base_url``
+    (the reading room's, when ``options`` are not given) links each story to its page there.
     """
     chans = channels_from_settings(ds)
     if only:
@@ -193,5 +197,5 @@ def run_configured_digest(db: Path, ds: DigestSettings, *, targets: list[str] | 
         chans = [c for c in chans if c.name in only]
     if targets:
         chans = [c for c in chans if only] + [channel_for_target(t, ds.min_label) for t in targets]
-    opts = options or DigestOptions(settings=ds, force=False)
+    opts = options or DigestOptions(settings=ds, force=False, base_url=base_url)
     return run_digest(db, ds.dir, [], channels=chans, options=opts)

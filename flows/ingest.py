@@ -13,9 +13,9 @@ from prefect.cache_policies import NO_CACHE
 
 from core.errors import ConfigError
 from core.memory import limit_malloc_arenas
-from core.records import Article, NoArticle, Page, RunSummary
+from core.records import ExtractCounts, Page, RunSummary
 from digest.run import run_alerts
-from extract.pool import extract_shared
+from extract.pool import Extracted, extract_shared
 from flows.artifacts import publish
 from flows.writer import one_writer
 from pipeline.ingest import ingest_with_stories
@@ -50,7 +50,7 @@ extract_task = task(name="extract", cache_policy=NO_CACHE, retries=0, timeout_se
 triage_task = task(name="triage", cache_policy=NO_CACHE, retries=0, timeout_seconds=TRIAGE_TIMEOUT_S)(triage_stage)
 
 
-def _extract_in_flow(pages: list[Page], keep_raw_html: bool, workers: int) -> list[Article | NoArticle]:
+def _extract_in_flow(pages: list[Page], keep_raw_html: bool, workers: int) -> Extracted:
     """Extract as one task (shared with ``workers`` worker processes, extract/pool.py), or
     as chunks submitted to a distributed task runner (Dask), whose workers are other processes."""
     from prefect.context import FlowRunContext
@@ -61,8 +61,8 @@ def _extract_in_flow(pages: list[Page], keep_raw_html: bool, workers: int) -> li
     if runner is None or isinstance(runner, ThreadPoolTaskRunner) or not pages:
         return extract_task(pages, keep_raw_html, workers)
     futures = extract_task.map(chunks(pages, EXTRACT_CHUNK), keep_raw_html=unmapped(keep_raw_html), workers=unmapped(0))
-    parts: list[list[Article | NoArticle]] = futures.result()
-    return [r for part in parts for r in part]
+    parts: list[Extracted] = futures.result()
+    return [r for part, _ in parts for r in part], sum((where for _, where in parts), ExtractCounts())
 
 
 PREFECT_STAGES = Stages(read_sources_task, fetch_pages_task, _extract_in_flow, triage_task)

@@ -36,10 +36,9 @@ from triage.embed import loaded_models, model_threads
 from triage.pipeline import prepare
 from triage.relevance import TopicProfile, load_profiles
 
-# How far back new articles are compared for copies and stories.  Stories join only within
-# days of each other (triage/stories.py); copies republished a month later are rare, and
-# loading the archive costs ~0.9 ms per stored article (bench/, issue #9), so the window
-# keeps each run's cost flat as the archive grows.
+# How far back new articles are compared for copies and stories: stories join only within days
+# (triage/stories.py), copies republished a month later are rare, and loading costs ~0.9 ms per
+# stored article (docs/benchmarks.md), so the window keeps a run's cost flat as the archive grows.
 ARCHIVE_WINDOW = timedelta(days=30)
 
 

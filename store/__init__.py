@@ -4,8 +4,8 @@ export/import of rows, re-extraction of the kept raw HTML, and the record of who
 database's writer slot (``holder``).
 
 May import: ``core`` and ``triage`` (the archive and feature records it fills).  Decides no
-relevance and no stories.  ``articles``, ``sources``, ``export``, ``reextract`` and
-``schema_doc`` are public as namespaces (``store.articles.save_batch``).  The names below
+relevance and no stories.  ``articles``, ``backlog``, ``browse``, ``sources``, ``export``,
+``reextract`` and ``schema_doc`` are public as namespaces (``store.articles.save_batch``).  The names below
 are imported on first use (core/lazy.py): ``import store`` loads no duckdb.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from store import articles, export, reextract, schema_doc, sources
+    from store import articles, backlog, browse, export, reextract, schema_doc, sources
     from store.archive import load_archive
     from store.db import WRITE_WAIT_S, connect, migrations, schema_version, transaction, upgrade
     from store.digests import (
@@ -54,6 +54,8 @@ __all__ = [
     "add_label",
     "alert_times",
     "articles",
+    "backlog",
+    "browse",
     "connect",
     "daily_relevant_volume",
     "export",

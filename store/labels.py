@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -133,3 +134,9 @@ def save_scores(
     if refresh_rollup:
         topic = default_topic(con)
         refresh_for_articles(con, (url for url, s in rows if s.topic == topic))
+
+
+def changed_labels(pairs: Iterable[tuple[str | None, str]]) -> Counter[tuple[str, str]]:
+    """How many stored articles a re-score moves, per (stored label, new label) pair that differ;
+    an article with no stored label counts from "unscored".  Pure."""
+    return Counter((old or "unscored", new) for old, new in pairs if old != new)
