@@ -3,11 +3,8 @@
 glibc gives each thread that allocates its own malloc arena (up to 8 per core), and memory
 freed in an arena stays with it.  The ingest allocates large strings (pages, trees, texts) from
 its main thread, its fetch thread and its commit thread, so freed pages pile up in three or more
-arenas.  Capping the arenas at two (what ``MALLOC_ARENA_MAX=2`` does), when ``flows.ingest`` is imported,
-before Prefect and the ingest start their threads: the peak RSS of the bench's 600-page ingest
-into 10.2k stored articles (batches of 64, main process) was 1 302 / 1 260 MB against 1 308 /
-1 324 / 1 353 MB without, and 1 335 / 1 313 MB when capped only as the batches start
-(2026-12-01, docs/benchmarks.md); no difference in run time beyond the machine's noise.
+arenas.  Capping the arenas at two (what ``MALLOC_ARENA_MAX=2`` does) before the ingest starts
+its threads lowers its peak RSS (measured in docs/benchmarks.md, "peak RSS").
 """
 
 from __future__ import annotations

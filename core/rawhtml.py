@@ -1,11 +1,7 @@
 """The fetched page as kept in ``documents.raw_html_z`` (for ``reewatch reextract``).
 
-Written as a zstd frame (level 3) of the page's UTF-8; rows written before 2026-12-01 hold
-zlib (level 6) and still read back, told apart by the frame's magic number.
-
-On the e2e bench's 600 real pages (127.5 MB of UTF-8, CPU time, 2026-12-01): zlib level 6
-2.75 s → 25.2 MB, zlib 1 1.00 s → 30.0 MB, zstd 1 0.32 s → 25.8 MB, zstd 3 0.59 s → 24.1 MB,
-zstd 6 1.62 s → 22.3 MB.  Level 3 is both faster and smaller than what it replaces.
+Written as a zstd frame (level 3) of the page's UTF-8.  Rows holding a zlib stream also read
+back, told apart by the frame's magic number.  The level comparison is in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -15,6 +11,7 @@ import zlib
 
 import zstandard
 
+# Faster and smaller than zlib 6 on the e2e bench's 600 real pages (docs/benchmarks.md).
 ZSTD_LEVEL = 3
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # A stored page never inflates past this (fetch.max_bytes is 5 MB; UTF-8 of a decoded page can

@@ -7,15 +7,8 @@ this, so ``install()`` replaces its parser factory (``htmldate.extractors.get_ex
 a module-level function it calls on every such date) with one that reads the languages of the
 page being dated from a context variable (``page_languages``): one cached parser per
 language set.  A page that names no language dateparser knows is read in English only, not
-in every locale: one such page cost ~3 s of locale compiling per process (see below).
-
-Measured on the 656 dated wcxb-dev pages (a loop over ``page_meta``, CPU time, 2026-12-01): the
-same found / same-day rates (99.8 % / 85.8 %) with the page's language + English as with every
-locale, and 2.0 s inside dateparser against 4.3 s (30 calls); in the e2e bench's first pipeline
-pass 16 dateparser calls had cost 6.3 s of 71 s (locale detection and pattern compiling).
-Later (2026-12-01, the bench's 600 pages in a fresh process): 15 calls for English pages took
-0.31 s, the one call for a page without a language 2.98 s (every locale).  English only for such
-pages: wcxb-dev dates unchanged (655 of 656 found, 563 same day; one call concerned).
+in every locale, which costs seconds of locale compiling per process.  On the dated wcxb-dev
+pages this finds the same dates as every locale, in half of dateparser's time (docs/extraction.md).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ MIN_WINDOW = timedelta(minutes=15)
 # Re-read this much before the cursor: GDELT indexes articles up to ~15 min late.
 CURSOR_OVERLAP = timedelta(minutes=15)
 # After a throttle answer the source rests this long: GDELT users report its penalty lasting
-# minutes (issue #19), and one 15-minute scheduled ingest interval lets it pass unprovoked.
+# minutes, and one 15-minute scheduled ingest interval lets it pass unprovoked.
 GDELT_BACKOFF = timedelta(minutes=15)
 # Unread windows older than this are dropped (and counted): the same age limit as the link
 # backlog (store.backlog.BACKLOG_WINDOW), news a weekly reader would no longer act on.

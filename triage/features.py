@@ -25,8 +25,8 @@ from triage.events import event_keys
 from triage.lexical import TermVector, content_terms
 from triage.minhash import Signature, signature
 
-# 1: the first stored version (128 × 16-bit MinHash, at most 12 sentences), 2026-12-01.
-# 2: CJK sentences cut at 。！？ and counted by characters (triage/align.py), 2026-12-02.
+# Names the code that computed stored features; rows of another version are recomputed at load
+# (the versions are listed in docs/dedup.md).
 FEATURES_VERSION = 2
 
 
