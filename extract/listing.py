@@ -4,22 +4,23 @@ A section front or a "latest news" page, captured as text, is a run of lines eac
 another article in one sentence.  Such a summary is written to sit under a headline and
 usually ends without a full stop ("Talks going well, minister says; officials expected to
 drop curbs in return for ..."), where an article's paragraphs end with one.  A page whose
-paragraph-length lines are mostly unterminated is such a list, not an article: it is
-rejected with a reason and never stored as a story.
+paragraph-length lines are mostly one open sentence each is such a list, not an article: it
+is rejected with a reason and never stored as a story.  Text captures only: extracted HTML has
+its own "no prose" rule, and on HTML pages of other kinds (schedules, catalogues, code) this one
+is wrong (docs/extraction.md, "Text captures").
 """
 
 from __future__ import annotations
 
 import re
 
-# A standfirst or a paragraph: one to two sentences.  Shorter lines are headings, labels and
-# headline links (other rules handle those); longer ones are paragraphs however they end.
+# A standfirst or a paragraph: one to two sentences (seed 000's standfirsts are 103–213 characters).
+# Shorter lines are headings, labels and headline links; longer ones are paragraphs however they end.
 MIN_LINE_CHARS = 60
 MAX_STANDFIRST_CHARS = 300
-# At least this many unterminated standfirst-length lines, and at least this share of all the
-# paragraph-length lines.  Seed 000 has 8 of 12; an article has its few bullets or captions among
-# many terminated paragraphs (docs/extraction.md, "Text captures": none of the 972 extraction-eval
-# pages and none of the 144 news/dev captures is taken for a list).
+# At least this many open one-sentence lines, and at least this share of the paragraph-length
+# lines.  Seed 000 has 8 of 11; an article has its few captions or subheads among many finished
+# paragraphs.  Of news/dev's 144 captures it takes one, a page excerpt that is only a headline list.
 MIN_STANDFIRSTS = 5
 MIN_STANDFIRST_SHARE = 0.5
 # A line ends a sentence with one of these (Latin, Greek ";", Arabic, Urdu, Devanagari, Ethiopic,
@@ -27,8 +28,8 @@ MIN_STANDFIRST_SHARE = 0.5
 _TERMINATED_RE = re.compile(r"[.!?…;؟۔।॥።။។。！？](?:[\"'”’»)\]]*)$")
 # A sentence end inside a line (". The", "?” He"): two sentences are a paragraph, not a standfirst.
 _INNER_END_RE = re.compile(r"[.!?。！？][\"'”’)\]]*\s+[\"“‘'(]?[A-Z]")
-# A table row ("| 1 | Chicago | 37 % |", two or more cell bars) is data, not a standfirst.
-# A bulleted line is a list item inside an article (key points, a list of measures), not a standfirst.
+# A bulleted line is a list item inside an article (key points, a list of measures), not a
+# standfirst; so is a table row ("| 1 | Chicago | 37 % |", two or more cell bars).
 _BULLET_RE = re.compile(r"^([•·▪●◦*–—-]|\d{1,2}[.)])\s")
 # Scripts written without sentence punctuation (Thai, Lao, Tibetan): their lines say nothing here.
 _UNPUNCTUATED_SCRIPT_RE = re.compile(r"[\u0e00-\u0eff\u0f00-\u0fff]")
