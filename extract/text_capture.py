@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.records import Article, NoArticle
-from core.text import content_hash, sentences_of, tokens
-from core.urls import canonicalize_url
-from extract.article import site_of
+from core.text import sentences_of, tokens
+from extract.article import article_from_text
 from extract.dates import plausible
 from extract.furniture import (
     BIO_RE,
@@ -264,16 +263,5 @@ def article_from_capture(
     reason = listing_reason(cap.text)
     if reason:
         return NoArticle(url, source, reason)
-    canonical = canonicalize_url(url)
-    return Article(
-        url=url,
-        canonical_url=canonical,
-        title=cap.title,
-        text=cap.text,
-        site=site_of(canonical),
-        lang=lang,
-        published_at=published_at or cap.published_at,
-        first_seen_at=fetched_at,
-        source=source,
-        content_hash=content_hash(cap.text),
-    )
+    return article_from_text(cap.text, url=url, source=source, fetched_at=fetched_at, title=cap.title,
+                             published_at=published_at or cap.published_at, lang=lang)
