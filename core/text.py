@@ -10,6 +10,27 @@ import unicodedata
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
+def _mark_ranges() -> str:
+    r"""Combining marks (Unicode M*) of the BMP as a regex class body: Devanagari, Bengali,
+    Tamil, Thai … write vowel signs and viramas as marks, which ``\w`` does not match, so a
+    word boundary would fall inside their words."""
+    out: list[str] = []
+    start = prev = -2
+    for c in range(0x300, 0x10000):
+        if unicodedata.category(chr(c)).startswith("M"):
+            if c != prev + 1:
+                if start >= 0:
+                    out.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}" if prev > start else re.escape(chr(start)))
+                start = c
+            prev = c
+    out.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}" if prev > start else re.escape(chr(start)))
+    return "".join(out)
+
+
+# One character of a word in any script: ``\w`` or a combining mark.
+WORD_CHAR = rf"[\w{_mark_ranges()}]"
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased ``\\w+`` runs: the word tokens used by every metric and hash."""
     return [t.lower() for t in WORD_RE.findall(unicodedata.normalize("NFKC", text))]

@@ -381,7 +381,7 @@ def docs_after(
     batch can use its own short-lived connection), with their ``model`` embedding and ``topic`` label."""
     rows = con.execute(
         """
-        SELECT d.canonical_url, d.title, d.text, e.vector, r.label FROM documents d
+        SELECT d.canonical_url, d.title, d.text, e.vector, r.label, d.lang FROM documents d
         LEFT JOIN embeddings e ON e.canonical_url = d.canonical_url AND e.model = ?
         LEFT JOIN relevance r ON r.canonical_url = d.canonical_url AND r.topic = ?
         WHERE d.canonical_url > ? ORDER BY d.canonical_url LIMIT ?
@@ -389,7 +389,8 @@ def docs_after(
         [model, topic, after, limit],
     ).fetchall()
     return [
-        (StoredDoc(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else np.asarray(r[3], dtype=np.float32)),
+        (StoredDoc(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else np.asarray(r[3], dtype=np.float32),
+                   None if r[5] is None else str(r[5])),
          None if r[4] is None else str(r[4]))
         for r in rows
     ]

@@ -53,31 +53,34 @@ class StoredDoc:
     title: str
     text: str
     vector: NDArray[np.float32] | None  # None when no embedding with this model is stored
+    lang: str | None = None  # documents.lang: declared or detected
 
 
 def _docs(rows: list[tuple[Any, ...]]) -> list[StoredDoc]:
-    return [StoredDoc(r[0], r[1], r[2], None if r[3] is None else np.asarray(r[3], dtype=np.float32)) for r in rows]
+    """Rows of (canonical_url, title, text, vector, lang)."""
+    return [StoredDoc(r[0], r[1], r[2], None if r[3] is None else np.asarray(r[3], dtype=np.float32), r[4])
+            for r in rows]
 
 
 def labelled_docs(con: duckdb.DuckDBPyConnection, topic: str, model: str) -> list[tuple[StoredDoc, str]]:
     """Labelled articles of a topic with their stored embedding (if any), oldest label first."""
     rows = con.execute(
         """
-        SELECT d.canonical_url, d.title, d.text, e.vector, l.label
+        SELECT d.canonical_url, d.title, d.text, e.vector, d.lang, l.label
         FROM labels l JOIN documents d USING (canonical_url)
         LEFT JOIN embeddings e ON e.canonical_url = d.canonical_url AND e.model = ?
         WHERE l.topic = ? ORDER BY l.labelled_at, d.canonical_url
         """,
         [model, topic],
     ).fetchall()
-    return list(zip(_docs([r[:4] for r in rows]), [str(r[4]) for r in rows], strict=True))
+    return list(zip(_docs([r[:5] for r in rows]), [str(r[5]) for r in rows], strict=True))
 
 
 def iter_docs(con: duckdb.DuckDBPyConnection, model: str, batch: int = 512) -> Iterator[list[StoredDoc]]:
     """Every stored article with its embedding (if any), in batches."""
     cur = con.execute(
         """
-        SELECT d.canonical_url, d.title, d.text, e.vector FROM documents d
+        SELECT d.canonical_url, d.title, d.text, e.vector, d.lang FROM documents d
         LEFT JOIN embeddings e ON e.canonical_url = d.canonical_url AND e.model = ?
         ORDER BY d.canonical_url
         """,

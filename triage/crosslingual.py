@@ -67,10 +67,11 @@ def other_language(a: str | None, b: str | None) -> bool:
 
 
 def candidates(lang: str | None, mvec: NDArray[np.float32], archive: Archive) -> list[tuple[ArchiveEntry, float]]:
-    """Entries in another (known) language, nearest by multilingual cosine."""
+    """Entries in another language the encoder covers, nearest by multilingual cosine."""
     if lang is None:
         return []
-    return [(e, s) for e, s in archive.nearest_multilingual(mvec, NEIGHBOURS) if other_language(lang, e.lang)]
+    return [(e, s) for e, s in archive.nearest_multilingual(mvec, NEIGHBOURS)
+            if other_language(lang, e.lang) and e.lang in COVERED]
 
 
 def best_cross(

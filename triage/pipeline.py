@@ -11,10 +11,11 @@ from numpy.typing import NDArray
 
 from core.records import Article, TriagedArticle
 from triage.archive import Archive
+from triage.crosslingual import COVERED
 from triage.dedup import dedup_batch
 from triage.embed import MULTILINGUAL_MODEL, dedup_text, embed_texts
 from triage.langs import article_lang
-from triage.relevance import TopicProfile, exemplar_state, score_batch
+from triage.relevance import TopicProfile, exemplar_state, multilingual_rows, score_batch
 from triage.stories import STORY_WINDOW
 
 
@@ -51,7 +52,9 @@ def backfill_multilingual(articles: list[Article], archive: Archive, model_name:
     todo: list[int] = []
     for i in range(len(archive.entries) - 1, -1, -1):
         e = archive.entries[i]
-        if i in archive.mpositions or not e.sentences or not _near_in_time(e.when, times):
+        # a language the encoder does not cover gets no vector (the archive loader drops such
+        # vectors too): embedding it would be paid again on every run for nothing
+        if i in archive.mpositions or e.lang not in COVERED or not e.sentences or not _near_in_time(e.when, times):
             continue
         todo.append(i)
         if len(todo) >= MAX_BACKFILL:
@@ -62,6 +65,21 @@ def backfill_multilingual(articles: list[Article], archive: Archive, model_name:
     for i, v in zip(todo, embed_texts(texts, model_name), strict=True):
         archive.add_multilingual(i, v)
     return len(todo)
+
+
+def relevance_vectors(
+    docs: list[tuple[str, str]], langs: list[str | None], model_name: str = MULTILINGUAL_MODEL
+) -> NDArray[np.float32] | None:
+    """Multilingual vectors for relevance (rows aligned with ``docs``; only the rows of another
+    language the encoder covers are embedded, the others are zero), or None when there are none:
+    an English batch never loads the second encoder."""
+    rows = multilingual_rows(langs)
+    if not rows:
+        return None
+    got = embed_texts([dedup_text(*docs[i]) for i in rows], model_name)
+    out = np.zeros((len(docs), got.shape[1]), dtype=np.float32)
+    out[rows] = got
+    return out
 
 
 def _near_in_time(when: datetime, times: list[datetime]) -> bool:
@@ -89,7 +107,9 @@ def triage_batch(
     mvecs = multilingual_vectors(articles, archive)
     decisions = dedup_batch(articles, vecs, archive, lambda texts: embed_texts(texts, model_name), mvecs,
                             lambda texts: embed_texts(texts, MULTILINGUAL_MODEL))
-    scores = score_batch(profiles, articles, vecs, model_name)
+    langs = [article_lang(a.lang, a.title, a.text) for a in articles]
+    rvecs = mvecs if mvecs is not None else relevance_vectors([(a.title, a.text) for a in articles], langs)
+    scores = score_batch(profiles, articles, vecs, model_name, langs, rvecs)
     return [
         TriagedArticle(
             # an article without a declared language is stored with the guessed one (documents.lang:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
 from core.records import LABELS, RelevanceLabel
+from core.text import WORD_CHAR
 
 if TYPE_CHECKING:
     from triage.head import Head
@@ -118,6 +119,10 @@ def _is_cjk(t: str) -> bool:
     return any("\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in t)
 
 
+# A term's first character opens a word (no word character or mark before it) and its last one
+# closes it (none after): ``\b`` would put a boundary inside Hindi or Thai words (core.text.WORD_CHAR).
+_WORD_START = f"(?<!{WORD_CHAR}{WORD_CHAR})"
+_WORD_END = f"(?!{WORD_CHAR})"
 _SEP = "\x00"  # a trie key standing for "spaces or hyphens"
 _END, _PREFIX = "\x01", "\x02"  # trie keys: a term ends here (whole word / any word ending)
 
@@ -141,7 +146,7 @@ def _trie_regex(node: dict[str, dict], word_end: str) -> str:
         head = r"[\s\-]+" if key == _SEP else re.escape(key)
         branches.append(head + _trie_regex(node[key], word_end))
     if _PREFIX in node:
-        branches.append(r"\w*")
+        branches.append(WORD_CHAR + "*")
     elif _END in node:
         branches.append(word_end)
     if len(branches) == 1:
@@ -161,8 +166,8 @@ def compile_terms(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     for cjk in (False, True):
         root = _trie([t for t in terms if _is_cjk(t) == cjk])
         for key in sorted(root):
-            rest = _trie_regex(root[key], "" if cjk else r"\b")
-            branches.append(re.escape(key) + ("" if cjk else r"(?<!\w\w)") + rest)
+            rest = _trie_regex(root[key], "" if cjk else _WORD_END)
+            branches.append(re.escape(key) + ("" if cjk else _WORD_START) + rest)
     return re.compile("|".join(branches))
 
 

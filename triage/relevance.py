@@ -5,16 +5,24 @@ score = head(lexical evidence ⊕ exemplar similarity), where the head is a smal
 model (triage.head): the one ``reewatch train`` stored, else one fitted on the profile's
 own exemplars, pulled towards the hand-set PRIOR_HEAD.  A page that never names the
 topic's subject in its title or prose is capped below RELEVANT_AT, whatever it resembles.
+
+Similarity by language (``score_texts`` with ``langs``): the dedup model is English-only, so
+an article in another language the multilingual encoder covers is compared with the
+exemplars through that encoder (and scored by the head fitted on the exemplars' multilingual
+features); in a language neither encoder covers, the similarity is unknown and the
+exemplars' own mean similarity stands in, so the lexical evidence (the profile's terms in
+many languages) decides.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from core.records import Article, RelevanceLabel, TopicScore
+from triage.embed import MULTILINGUAL_MODEL, USE_LANGUAGES
 from triage.evidence import FEATURES as LEXICAL_FEATURES
 from triage.evidence import Evidence, lexical_evidence
 from triage.head import TARGETS, Head, fit
@@ -80,9 +88,25 @@ class ExemplarVectors:
     vectors: NDArray[np.float32]
     positive: NDArray[np.bool_]
 
+    def mean_similarity(self) -> NDArray[np.float64]:
+        """The similarity features the exemplars themselves have on average (each against
+        the others): what stands in for an article no encoder can read."""
+        sim, _ = similarity_features(self.vectors, self, exclude_self=True)
+        return sim.mean(axis=0)  # type: ignore[no-any-return]
+
 
 def exemplar_matrix(profile: TopicProfile, vecs: NDArray[np.float32]) -> ExemplarVectors:
     return ExemplarVectors(vecs, np.array([e.label == "relevant" for e in profile.exemplars]))
+
+
+def foreign(lang: str | None) -> bool:
+    """Another language than the dedup model's (an unknown one is read as English)."""
+    return lang is not None and lang != "en"
+
+
+def multilingual_rows(langs: list[str | None]) -> list[int]:
+    """Rows compared through the multilingual encoder: another language it covers."""
+    return [i for i, lang in enumerate(langs) if foreign(lang) and lang in USE_LANGUAGES]
 
 
 def similarity_features(
@@ -138,7 +162,10 @@ def exemplar_state(profile: TopicProfile, model_name: str) -> tuple[ExemplarVect
         from triage.embed import embed_texts
 
         ex = exemplar_matrix(profile, embed_texts([e.embed_text for e in profile.exemplars], model_name))
-        _exemplar_cache[key] = (ex, exemplar_head(profile, ex))
+        head = exemplar_head(profile, ex)
+        if model_name == MULTILINGUAL_MODEL:  # stored scores say which head gave them
+            head = replace(head, version=f"{head.version}-{MULTILINGUAL_MODEL}")
+        _exemplar_cache[key] = (ex, head)
     return _exemplar_cache[key]
 
 
@@ -146,9 +173,12 @@ def head_for(profile: TopicProfile, model_name: str) -> Head:
     return profile.head or exemplar_state(profile, model_name)[1]
 
 
+def _top(head: Head, x: NDArray[np.float64]) -> list[str]:
+    return [f"{n} {c:+.1f}" for n, c in head.contributions(x)[:TOP_CONTRIBUTIONS] if abs(c) >= 0.05]
+
+
 def _reasons(ev: Evidence, head: Head, x: NDArray[np.float64], nearest: Exemplar, sim: float) -> tuple[str, ...]:
-    top = [f"{n} {c:+.1f}" for n, c in head.contributions(x)[:TOP_CONTRIBUTIONS] if abs(c) >= 0.05]
-    return (*ev.reasons, f"nearest exemplar ({sim:.2f}): “{nearest.title}”", f"head {head.version}: {', '.join(top)}")
+    return (*ev.reasons, f"nearest exemplar ({sim:.2f}): “{nearest.title}”", f"head {head.version}: {', '.join(_top(head, x))}")
 
 
 def features_for(
@@ -161,23 +191,48 @@ def features_for(
 
 
 def score_texts(
-    profile: TopicProfile, docs: list[tuple[str, str]], vecs: NDArray[np.float32], ex: ExemplarVectors, head: Head
+    profile: TopicProfile, docs: list[tuple[str, str]], vecs: NDArray[np.float32], ex: ExemplarVectors, head: Head,
+    langs: list[str | None] | None = None, mvecs: NDArray[np.float32] | None = None,
 ) -> list[TopicScore]:
-    """Scores of (title, text) pairs for one profile (pure: embeddings and head given)."""
+    """Scores of (title, text) pairs for one profile (pure but for the multilingual encoder's
+    exemplar embeddings, computed once per process).  ``langs`` (one per doc) routes another
+    language's similarity (module docstring); ``mvecs`` holds the multilingual vectors, rows
+    aligned with ``docs`` (only the ``multilingual_rows`` are read); without them those rows
+    are scored like a language no encoder covers."""
     x, evidence, nearest = features_for(profile, docs, vecs, ex)
+    heads = [head] * len(docs)
+    imputed: set[int] = set()
+    if langs is not None:
+        multi = multilingual_rows(langs) if mvecs is not None else []
+        imputed = {i for i, lang in enumerate(langs) if foreign(lang)} - set(multi)
+        if imputed:
+            x[sorted(imputed), -2:] = ex.mean_similarity()
+        if multi and mvecs is not None:
+            mex, mhead = exemplar_state(profile, MULTILINGUAL_MODEL)
+            x[multi, -2:], nearest[multi] = similarity_features(mvecs[multi], mex)
+            for i in multi:
+                heads[i] = mhead
     scores = apply_head(head, x, evidence)
+    if multi_rows := [i for i, h in enumerate(heads) if h is not head]:
+        scores[multi_rows] = apply_head(heads[multi_rows[0]], x[multi_rows], [evidence[i] for i in multi_rows])
     out = []
     for i, ev in enumerate(evidence):
+        h = heads[i]
         s = round(float(scores[i]), 4)
-        reasons = _reasons(ev, head, x[i], profile.exemplars[int(nearest[i])], float(x[i, -2]))
-        out.append(TopicScore(profile.name, s, label_for(s), reasons, head.version))
+        if i in imputed:
+            reasons = (*ev.reasons, f"no encoder reads {langs[i] if langs else '?'}: terms decide",
+                       f"head {h.version}: {', '.join(_top(h, x[i]))}")
+        else:
+            reasons = _reasons(ev, h, x[i], profile.exemplars[int(nearest[i])], float(x[i, -2]))
+        out.append(TopicScore(profile.name, s, label_for(s), reasons, h.version))
     return out
 
 
 def score_profile(
-    profile: TopicProfile, articles: list[Article], vecs: NDArray[np.float32], ex: ExemplarVectors, head: Head
+    profile: TopicProfile, articles: list[Article], vecs: NDArray[np.float32], ex: ExemplarVectors, head: Head,
+    langs: list[str | None] | None = None, mvecs: NDArray[np.float32] | None = None,
 ) -> list[TopicScore]:
-    return score_texts(profile, [(a.title, a.text) for a in articles], vecs, ex, head)
+    return score_texts(profile, [(a.title, a.text) for a in articles], vecs, ex, head, langs, mvecs)
 
 
 def train_head(
@@ -205,13 +260,15 @@ def _labels_of(y: NDArray[np.float64]) -> list[RelevanceLabel]:
 
 
 def score_batch(
-    profiles: list[TopicProfile], articles: list[Article], vecs: NDArray[np.float32], model_name: str
+    profiles: list[TopicProfile], articles: list[Article], vecs: NDArray[np.float32], model_name: str,
+    langs: list[str | None] | None = None, mvecs: NDArray[np.float32] | None = None,
 ) -> list[tuple[TopicScore, ...]]:
-    """Scores of every article for every profile (``vecs``: unit title+lead embeddings)."""
+    """Scores of every article for every profile (``vecs``: unit title+lead embeddings;
+    ``langs`` and ``mvecs`` as in ``score_texts``)."""
     if not articles:
         return []
     per_profile = []
     for p in profiles:
         ex, fitted = exemplar_state(p, model_name)
-        per_profile.append(score_profile(p, articles, vecs, ex, p.head or fitted))
+        per_profile.append(score_profile(p, articles, vecs, ex, p.head or fitted, langs, mvecs))
     return [tuple(col[i] for col in per_profile) for i in range(len(articles))]

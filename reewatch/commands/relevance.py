@@ -16,8 +16,10 @@ from reewatch.shell import ConfigOpt, DbOpt, console, fails_cleanly, load, write
 if TYPE_CHECKING:
     import duckdb
 
+    from core.records import TopicScore
     from pipeline.settings import Settings
     from store.labels import StoredDoc
+    from triage.head import Head
     from triage.profiles import TopicProfile
 
 TopicOpt = Annotated[str | None, typer.Option("--topic", "-t", help="Topic profile name (default: `default_topic` in the config; for train/rescore: every profile).")]
@@ -49,6 +51,28 @@ def _vectors(docs: list[StoredDoc], model: str) -> NDArray[np.float32]:
     return np.vstack([r for r in rows if r is not None]).astype(np.float32)
 
 
+def score_stored(profile: TopicProfile, docs: list[StoredDoc], vecs: NDArray[np.float32], head: Head,
+                 mvecs: NDArray[np.float32] | None, model: str) -> list[TopicScore]:
+    """Scores of stored articles, each language routed as at ingest (``stored_languages``)."""
+    from triage.relevance import exemplar_state, score_texts
+
+    ex, _ = exemplar_state(profile, model)
+    return score_texts(profile, [(d.title, d.text) for d in docs], vecs, ex, head, stored_languages(docs), mvecs)
+
+
+def stored_languages(docs: list[StoredDoc]) -> list[str | None]:
+    from triage.langs import article_lang
+
+    return [article_lang(d.lang, d.title, d.text) for d in docs]
+
+
+def stored_multilingual(docs: list[StoredDoc]) -> NDArray[np.float32] | None:
+    """Multilingual vectors of the stored articles in another language the encoder covers."""
+    from triage.pipeline import relevance_vectors
+
+    return relevance_vectors([(d.title, d.text) for d in docs], stored_languages(docs))
+
+
 def train_topic(con: duckdb.DuckDBPyConnection, profile: TopicProfile, model: str) -> tuple[str, int, int, dict[str, float]]:
     """Fit and store a new head for one topic; (version, examples, labels, metrics)."""
     from store.labels import labelled_docs, save_head
@@ -70,17 +94,16 @@ def rescore_topics(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile],
     from store.db import transaction
     from store.labels import iter_docs, save_scores, with_trained_heads
     from store.rollup import rebuild_story_rollup
-    from triage.relevance import exemplar_state, head_for, score_texts
+    from triage.relevance import head_for
 
     profiles = with_trained_heads(con, profiles, model)
     counts: dict[str, Counter[str]] = {p.name: Counter() for p in profiles}
     batches = list(iter_docs(con, model))
     with transaction(con):
         for docs in batches:
-            vecs = _vectors(docs, model)
+            vecs, mvecs = _vectors(docs, model), stored_multilingual(docs)
             for p in profiles:
-                ex, _ = exemplar_state(p, model)
-                scores = score_texts(p, [(d.title, d.text) for d in docs], vecs, ex, head_for(p, model))
+                scores = score_stored(p, docs, vecs, head_for(p, model), mvecs, model)
                 rows = [(d.canonical_url, s) for d, s in zip(docs, scores, strict=True)]
                 save_scores(con, rows, refresh_rollup=False)
                 counts[p.name].update(s.label for s in scores)

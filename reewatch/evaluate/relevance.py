@@ -102,6 +102,8 @@ def summarize(gold: list[int], scores: list[TopicScore], no_subject: list[bool],
 def evaluate(path: Path, model_name: str, topics_dir: Path | None, topic: str = TOPIC) -> RelevanceReport:
     from triage.embed import dedup_text, embed_texts
     from triage.evidence import lexical_evidence
+    from triage.langs import article_lang
+    from triage.pipeline import relevance_vectors
     from triage.relevance import exemplar_state, load_profiles, score_batch
 
     items = read_items(path)
@@ -110,10 +112,13 @@ def evaluate(path: Path, model_name: str, topics_dir: Path | None, topic: str = 
         raise ReewatchError(f"no topic profile named {topic!r}")
     arts = [item_to_article(it) for it in items]
     vecs = embed_texts([dedup_text(a.title, a.text) for a in arts], model_name)
+    # languages and multilingual vectors as the ingest has them (triage.pipeline.triage_batch)
+    langs = [article_lang(a.lang, a.title, a.text) for a in arts]
+    mvecs = relevance_vectors([(a.title, a.text) for a in arts], langs)
     exemplar_state(profiles[0], model_name)  # embed exemplars and compile terms before timing
     score_batch(profiles, arts[:1], vecs[:1], model_name)
     t0 = time.perf_counter()
-    scores = [row[0] for row in score_batch(profiles, arts, vecs, model_name)]
+    scores = [row[0] for row in score_batch(profiles, arts, vecs, model_name, langs, mvecs)]
     seconds = time.perf_counter() - t0
     no_subject = [not lexical_evidence(profiles[0], a.title, a.text).has_subject for a in arts]
     rep = summarize([int(it["relevance"]) for it in items], scores, no_subject, seconds)
