@@ -67,9 +67,13 @@ def store_triaged(
     db: Database, plan: IngestPlan, triaged: list[TriagedArticle], noarts: list[NoArticle],
     attempts: list[FetchAttempt], run_id: str,
 ) -> int:
-    """One batch committed in one short write window."""
-    with db.write() as con:
-        return store_articles.save_batch(con, triaged, noarts, attempts, model=plan.model, run_id=run_id)
+    """One batch committed in one short write window (its rows are converted before the window opens)."""
+    staged = store_articles.stage_batch(triaged, noarts, attempts, model=plan.model, run_id=run_id)
+    try:
+        with db.write() as con:
+            return store_articles.commit_staged(con, staged)
+    finally:
+        staged.discard()
 
 
 @dataclass
@@ -126,7 +130,7 @@ def triage_and_store(
     plan = target.plan
     arts, dropped = new_articles(extracted, target.archive)
     noarts = [*(noarts or []), *dropped]
-    triaged = target.st.triage(arts, target.archive, target.profiles, plan.model)
+    triaged = target.st.triage(arts, target.archive, target.profiles, plan.model, plan.settings.multilingual)
     target.tally.count(triaged, noarts, plan.default_topic)
     return partial(store_triaged, target.db, plan, triaged, noarts, attempts or [], target.run_id)
 

@@ -122,6 +122,8 @@ class _Importer:
     def finish(self) -> None:
         """The last batch, and the plain documents' counts added to the result."""
         self.flush()
+        with self.db.write(checkpoint=True):  # the batches' log folded into the file (store.db.Database.write)
+            pass
         tally = self.plain.tally
         self.result.stored += tally.total("stored")
         self.result.copies += tally.total("copies")

@@ -6,8 +6,12 @@ version wins, so re-running a batch changes nothing.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -61,14 +65,15 @@ _FETCH_COLUMNS = (
 
 def insert_rows(
     con: duckdb.DuckDBPyConnection, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple[Any, ...]],
-    *, key_len: int = 0,
+    *, key_len: int = 0, first_per_key: int = 0,
 ) -> None:
     """Insert rows as one statement (``INSERT OR IGNORE`` when the table has a key of
-    ``key_len`` leading columns; then the first row per key in ``rows`` wins)."""
-    if key_len:
+    ``key_len`` leading columns; then the first row per key in ``rows`` wins; ``first_per_key``
+    keeps only the first row per key of that length, for a table without the key)."""
+    if key_len or first_per_key:
         first: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for r in rows:
-            first.setdefault(r[:key_len], r)
+            first.setdefault(r[:key_len or first_per_key], r)
         rows = list(first.values())
     if not rows:
         return
@@ -98,6 +103,89 @@ def unseen(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
+@dataclass
+class StagedBatch:
+    """One batch's rows, already converted into a scratch DuckDB file (``stage_batch``), so that
+    the write window only copies them in (``commit_staged``): turning Python rows into DuckDB
+    values is most of a batch's insert time (128 real articles: 0.42 s inserted directly, 0.07 s
+    copied from a stage), and while the window is open no other process can read the file."""
+
+    path: Path
+    story_ids: tuple[str, ...]
+    attempts: int
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+# The tables a batch writes, in commit order, with the key length of each (0: no key).
+_STAGED = (
+    ("documents", _DOCUMENT_COLUMNS, 1), ("embeddings", _EMBEDDING_COLUMNS, 2), ("relevance", _RELEVANCE_COLUMNS, 2),
+    ("dedup_features", _FEATURE_COLUMNS, 1), ("seen_urls", _SEEN_COLUMNS, 1), ("fetches", _FETCH_COLUMNS, 0),
+)
+
+
+def stage_batch(
+    triaged: list[TriagedArticle], no_articles: list[NoArticle], attempts: list[FetchAttempt], *, model: str,
+    run_id: str,
+) -> StagedBatch:
+    """The batch's rows in a scratch file (no database is open meanwhile); ``commit_staged`` stores them."""
+    from core.urls import canonicalize_url
+
+    now = datetime.now(UTC)
+    rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name, _, _ in _STAGED}
+    for t in triaged:
+        a = t.article
+        rows["documents"].append((
+            a.canonical_url, a.url, a.title, a.text, a.site, a.site_name, a.lang, a.author, a.published_at,
+            a.updated_at, a.first_seen_at, a.source, a.content_hash, t.duplicate_of, t.story_id, a.raw_html_z,
+            a.kind, a.paywalled, t.copy_kind if t.duplicate_of is not None else None))
+        rows["embeddings"].append((a.canonical_url, model, list(t.embedding)))
+        if t.mvector is not None:  # the multilingual encoder's, for cross-language matching in later runs
+            rows["embeddings"].append((a.canonical_url, MULTILINGUAL_MODEL, list(t.mvector)))
+        if t.features is not None:
+            rows["dedup_features"].append(feature_row(a.canonical_url, t.features))
+        rows["relevance"] += [(a.canonical_url, s.topic, s.score, s.label, list(s.reasons), s.model_version, now)
+                              for s in t.scores]
+        # A lead's URL (the aggregator's link) is remembered too: no run fetches it later.
+        rows["seen_urls"].append((a.url, a.canonical_url, a.source, "lead" if a.kind == "lead" else "article", None,
+                                  a.first_seen_at))
+    rows["seen_urls"] += [(n.url, canonicalize_url(n.url), n.source, "no_article", n.reason, now) for n in no_articles]
+    rows["fetches"] = [(run_id, f.source, f.url, f.status, f.ok, f.error_class, f.error, f.nbytes, f.ms, f.attempts,
+                        f.fetched_at) for f in attempts]
+    path = Path(tempfile.mkdtemp(prefix="reewatch-stage-")) / "batch.duckdb"
+    staged = StagedBatch(path, tuple(t.story_id for t in triaged), len(attempts))
+    try:
+        con = duckdb.connect(str(path))
+        try:
+            for name, columns, key_len in _STAGED:
+                con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {ty}' for c, ty in columns)})")
+                insert_rows(con, name, columns, rows[name], key_len=0, first_per_key=key_len)
+        finally:
+            con.close()
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def commit_staged(con: duckdb.DuckDBPyConnection, staged: StagedBatch) -> int:
+    """Store a staged batch in one transaction (the first stored version of an article wins);
+    returns how many articles were new."""
+    con.execute(f"ATTACH '{staged.path}' AS reewatch_stage (READ_ONLY)")
+    try:
+        with transaction(con):
+            before = _count(con)
+            for name, columns, key_len in _STAGED:
+                names = ", ".join(c for c, _ in columns)
+                verb = "INSERT OR IGNORE" if key_len else "INSERT"
+                con.execute(f"{verb} INTO {name} ({names}) SELECT {names} FROM reewatch_stage.{name}")
+            refresh_story_rollup(con, staged.story_ids)
+            return _count(con) - before
+    finally:
+        con.execute("DETACH reewatch_stage")
+
+
 def save_batch(
     con: duckdb.DuckDBPyConnection,
     triaged: list[TriagedArticle],
@@ -108,40 +196,11 @@ def save_batch(
     run_id: str,
 ) -> int:
     """Store one batch in one transaction; returns how many articles were new."""
-    from core.urls import canonicalize_url
-
-    now = datetime.now(UTC)
-    docs: list[tuple[Any, ...]] = []
-    embs: list[tuple[Any, ...]] = []
-    rels: list[tuple[Any, ...]] = []
-    feats: list[tuple[Any, ...]] = []
-    seen: list[tuple[Any, ...]] = []
-    for t in triaged:
-        a = t.article
-        raw = a.raw_html_z
-        docs.append((a.canonical_url, a.url, a.title, a.text, a.site, a.site_name, a.lang, a.author, a.published_at,
-                     a.updated_at, a.first_seen_at, a.source, a.content_hash, t.duplicate_of, t.story_id, raw,
-                     a.kind, a.paywalled, t.copy_kind if t.duplicate_of is not None else None))
-        embs.append((a.canonical_url, model, list(t.embedding)))
-        if t.mvector is not None:  # the multilingual encoder's, for cross-language matching in later runs
-            embs.append((a.canonical_url, MULTILINGUAL_MODEL, list(t.mvector)))
-        if t.features is not None:
-            feats.append(feature_row(a.canonical_url, t.features))
-        rels += [(a.canonical_url, s.topic, s.score, s.label, list(s.reasons), s.model_version, now) for s in t.scores]
-        # A lead's URL (the aggregator's link) is remembered too: no run fetches it later.
-        seen.append((a.url, a.canonical_url, a.source, "lead" if a.kind == "lead" else "article", None,
-                     a.first_seen_at))
-    seen += [(n.url, canonicalize_url(n.url), n.source, "no_article", n.reason, now) for n in no_articles]
-    with transaction(con):
-        before = _count(con)
-        insert_rows(con, "documents", _DOCUMENT_COLUMNS, docs, key_len=1)
-        insert_rows(con, "embeddings", _EMBEDDING_COLUMNS, embs, key_len=2)
-        insert_rows(con, "relevance", _RELEVANCE_COLUMNS, rels, key_len=2)
-        insert_rows(con, "dedup_features", _FEATURE_COLUMNS, feats, key_len=1)
-        insert_rows(con, "seen_urls", _SEEN_COLUMNS, seen, key_len=1)
-        record_fetches(con, attempts, run_id)
-        refresh_story_rollup(con, (t.story_id for t in triaged))
-        return _count(con) - before
+    staged = stage_batch(triaged, no_articles, attempts, model=model, run_id=run_id)
+    try:
+        return commit_staged(con, staged)
+    finally:
+        staged.discard()
 
 
 def feature_row(canonical_url: str, f: DedupFeatures) -> tuple[Any, ...]:
