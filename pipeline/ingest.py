@@ -76,7 +76,7 @@ def ingest_with_stories(
     warnings = {o.source.name: o.warning or health_warning(per_source[o.source.name]["new_links"],
                                                            per_source[o.source.name], tally.reasons.get(o.source.name))
                 for o in outcomes}
-    with db.write() as con, transaction(con):
+    with db.write(checkpoint=True) as con, transaction(con):
         for o in outcomes:
             store_sources.record_outcome(con, replace(o, warning=warnings[o.source.name]))
         store_articles.record_fetches(con, [a for o in outcomes for a in o.attempts], run_id)

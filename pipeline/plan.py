@@ -131,8 +131,10 @@ def fetch_pages_stage(plan: IngestPlan, links: list[Link], state: RunState) -> F
     return run_sync(go())
 
 
-def triage_stage(articles: list[Article], archive: Archive, profiles: list[TopicProfile], model: str) -> list[TriagedArticle]:
-    return triage_batch(articles, archive, profiles, model)
+def triage_stage(
+    articles: list[Article], archive: Archive, profiles: list[TopicProfile], model: str, multilingual: bool = True,
+) -> list[TriagedArticle]:
+    return triage_batch(articles, archive, profiles, model, multilingual=multilingual)
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,8 @@ class Stages:
     fetch_pages: Callable[[IngestPlan, list[Link], RunState], Fetched]
     # (pages, keep_raw_html, workers) → the results in page order, and where they were extracted
     extract: Callable[[list[Page], bool, int], Extracted]
-    triage: Callable[[list[Article], Archive, list[TopicProfile], str], list[TriagedArticle]]
+    # (articles, archive, profiles, model, multilingual) → triaged articles
+    triage: Callable[[list[Article], Archive, list[TopicProfile], str, bool], list[TriagedArticle]]
 
 
 DIRECT_STAGES = Stages(read_sources_stage, fetch_pages_stage, extract_shared, triage_stage)

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     db: Path = Path("data/reewatch.duckdb")
     model: str = DEFAULT_MODEL
+    # The second (multilingual) encoder: cross-language copies and stories, and relevance of
+    # non-English articles through it.  Off: every language is compared by the lexical layers and
+    # the English model only (an English-only deployment saves ~15 ms and ~160 MB per run;
+    # docs/benchmarks.md).
+    multilingual: bool = True
     default_topic: str = "rare-earth-trade"
     topics_dir: Path | None = None
     keep_raw_html: bool = True

@@ -87,3 +87,16 @@ def test_a_language_the_multilingual_encoder_reads_is_compared_through_it(profil
     assert s.model_version.endswith("-usem3"), s.model_version
     assert any(r.startswith("nearest exemplar") for r in s.reasons), s.reasons
     assert out[0].mvector is None  # one language in batch and archive: not stored for dedup
+
+
+def test_second_encoder_off_leaves_other_languages_to_their_terms(profile) -> None:  # type: ignore[no-untyped-def]
+    """Setting ``multilingual = false``: no multilingual vector even with two languages in the batch,
+    and a German report is scored like a language no encoder reads (its terms still find it)."""
+    arts = [_art("https://d.example.org/de", *DE_CORE, "de"), _art("https://b.example.org/hu", *HU_CORE, "hu"),
+            _art("https://e.example.org/en", "China widens rare earth export controls",
+                 "China's commerce ministry added seven rare earths and magnets to its export licence list.", "en")]
+    out = triage_batch(arts, Archive(), profile, MODEL, multilingual=False)
+    assert all(t.mvector is None for t in out)
+    de = out[0].scores[0]
+    assert de.label == "relevant", de
+    assert any("no encoder reads de" in r for r in de.reasons), de.reasons

@@ -98,17 +98,20 @@ def prepare(profiles: list[TopicProfile], model_name: str) -> None:
 
 
 def triage_batch(
-    articles: list[Article], archive: Archive, profiles: list[TopicProfile], model_name: str
+    articles: list[Article], archive: Archive, profiles: list[TopicProfile], model_name: str, *,
+    multilingual: bool = True,
 ) -> list[TriagedArticle]:
-    """Triage articles; ``archive`` gains each new one as it is decided."""
+    """Triage articles; ``archive`` gains each new one as it is decided.  ``multilingual``: use the
+    second encoder where languages differ (else lexical evidence and the English model only)."""
     if not articles:
         return []
     vecs = dedup_vectors(articles, model_name)
-    mvecs = multilingual_vectors(articles, archive)
+    mvecs = multilingual_vectors(articles, archive) if multilingual else None
     decisions = dedup_batch(articles, vecs, archive, lambda texts: embed_texts(texts, model_name), mvecs,
                             lambda texts: embed_texts(texts, MULTILINGUAL_MODEL))
     langs = [article_lang(a.lang, a.title, a.text) for a in articles]
-    rvecs = mvecs if mvecs is not None else relevance_vectors([(a.title, a.text) for a in articles], langs)
+    rvecs = mvecs if mvecs is not None or not multilingual else relevance_vectors(
+        [(a.title, a.text) for a in articles], langs)
     scores = score_batch(profiles, articles, vecs, model_name, langs, rvecs)
     return [
         TriagedArticle(

@@ -66,10 +66,13 @@ def stored_languages(docs: list[StoredDoc]) -> list[str | None]:
     return [article_lang(d.lang, d.title, d.text) for d in docs]
 
 
-def stored_multilingual(docs: list[StoredDoc]) -> NDArray[np.float32] | None:
-    """Multilingual vectors of the stored articles in another language the encoder covers."""
+def stored_multilingual(docs: list[StoredDoc], enabled: bool = True) -> NDArray[np.float32] | None:
+    """Multilingual vectors of the stored articles in another language the encoder covers (None
+    when the second encoder is off: setting ``multilingual``)."""
     from triage.pipeline import relevance_vectors
 
+    if not enabled:
+        return None
     return relevance_vectors([(d.title, d.text) for d in docs], stored_languages(docs))
 
 
@@ -89,7 +92,9 @@ def train_topic(con: duckdb.DuckDBPyConnection, profile: TopicProfile, model: st
     return stored.version, n_examples, len(rows), metrics
 
 
-def rescore_topics(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile], model: str) -> dict[str, Counter[str]]:
+def rescore_topics(
+    con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile], model: str, multilingual: bool = True,
+) -> dict[str, Counter[str]]:
     """Re-apply each topic's latest head to every stored article; label counts per topic."""
     from store.db import transaction
     from store.labels import iter_docs, save_scores, with_trained_heads
@@ -101,7 +106,7 @@ def rescore_topics(con: duckdb.DuckDBPyConnection, profiles: list[TopicProfile],
     batches = list(iter_docs(con, model))
     with transaction(con):
         for docs in batches:
-            vecs, mvecs = _vectors(docs, model), stored_multilingual(docs)
+            vecs, mvecs = _vectors(docs, model), stored_multilingual(docs, multilingual)
             for p in profiles:
                 scores = score_stored(p, docs, vecs, head_for(p, model), mvecs, model)
                 rows = [(d.canonical_url, s) for d, s in zip(docs, scores, strict=True)]
@@ -177,7 +182,7 @@ def rescore(topic: TopicOpt = None, config: ConfigOpt = None, db: DbOpt = None) 
     with writer_slot(s):
         con = connect(s.db)
         try:
-            counts = rescore_topics(con, profiles, s.model)
+            counts = rescore_topics(con, profiles, s.model, s.multilingual)
         finally:
             con.close()
     for name, c in counts.items():

@@ -58,6 +58,7 @@ class UiConfig:
     base_url: str = ""
     token: str = ""  # "" : no token asked for (loopback, none configured)
     model: str = ""
+    multilingual: bool = True
     topics_dir: Path | None = None
     default_topic: str = "rare-earth-trade"
     sources: tuple[ConfiguredSource, ...] = ()

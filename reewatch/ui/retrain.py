@@ -93,7 +93,7 @@ def _sorted_changes(c: Counter[tuple[str, str]]) -> tuple[tuple[str, str, int], 
 
 
 def preview_retrain(db: Path, gate: Gate, profile: TopicProfile, model: str, k: int = CV_FOLDS,
-                    batch: int = SCORE_BATCH) -> RetrainPreview:
+                    batch: int = SCORE_BATCH, *, multilingual: bool = True) -> RetrainPreview:
     """Evaluate the current and the refitted head on the labels; count the labels a rescore would change."""
     from reewatch.commands.relevance import _vectors as stored_vectors
     from reewatch.commands.relevance import score_stored, stored_multilingual
@@ -127,7 +127,7 @@ def preview_retrain(db: Path, gate: Gate, profile: TopicProfile, model: str, k: 
         if not page:
             break
         stored = [d for d, _ in page]
-        scores = score_stored(profile, stored, stored_vectors(stored, model), refit, stored_multilingual(stored), model)
+        scores = score_stored(profile, stored, stored_vectors(stored, model), refit, stored_multilingual(stored, multilingual), model)
         changes.update(changed_labels((old, s.label) for (_, old), s in zip(page, scores, strict=True)))
         scored += len(page)
         last = stored[-1].canonical_url
@@ -135,7 +135,8 @@ def preview_retrain(db: Path, gate: Gate, profile: TopicProfile, model: str, k: 
                           _sorted_changes(changes), fingerprint)
 
 
-def retrain_job(profile: TopicProfile, model: str, fingerprint: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[str, Any]]:
+def retrain_job(profile: TopicProfile, model: str, fingerprint: str,
+                multilingual: bool = True) -> Callable[[duckdb.DuckDBPyConnection], tuple[str, Any]]:
     """The confirmed retrain, for the writer thread: ``reewatch train`` then ``reewatch rescore`` for
     one topic, refused when the labels changed since the preview the analyst confirmed."""
     from reewatch.commands.relevance import rescore_topics, train_topic
@@ -146,7 +147,7 @@ def retrain_job(profile: TopicProfile, model: str, fingerprint: str) -> Callable
         before = stored_labels(con, profile.name)
         with transaction(con):
             version, n_examples, n_labels, _ = train_topic(con, profile, model)
-        counts = rescore_topics(con, [profile], model)[profile.name]
+        counts = rescore_topics(con, [profile], model, multilingual)[profile.name]
         after = stored_labels(con, profile.name)
         changes = _sorted_changes(changed_labels((before.get(u), lab) for u, lab in after.items()))
         result = RetrainResult(profile.name, version, n_examples, n_labels, dict(counts), changes)

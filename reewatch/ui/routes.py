@@ -297,7 +297,8 @@ async def retrain_preview(request: Request) -> Response:
     profile = st.profiles[topic]
     queued = st.background.submit(
         "retrain-preview", f"evaluating a retrain of {topic}",
-        lambda: ("evaluated", preview_retrain(st.config.db, st.gate, profile, st.config.model)),
+        lambda: ("evaluated", preview_retrain(st.config.db, st.gate, profile, st.config.model,
+                                                       multilingual=st.config.multilingual)),
     )
     return RedirectResponse(f"/jobs/{queued.id}", status_code=303)
 
@@ -309,7 +310,8 @@ async def retrain_confirm(request: Request) -> Response:
     st = _ui(request)
     topic = _topic(request, fields.get("topic"))
     queued = st.writer.submit("retrain", f"retraining {topic} and re-scoring the stored articles",
-                              retrain_job(st.profiles[topic], st.config.model, fields.get("fingerprint", "")))
+                              retrain_job(st.profiles[topic], st.config.model, fields.get("fingerprint", ""),
+                                          st.config.multilingual))
     return RedirectResponse(f"/jobs/{queued.id}", status_code=303)
 
 

@@ -31,7 +31,7 @@ def ui_config(s: Settings, host: str | None = None, port: int | None = None) -> 
     """The reading room's settings, and whether its token was generated now (it is then printed once)."""
     cfg = UiConfig(
         db=s.db, host=host or s.ui.host, port=port or s.ui.port, base_url=s.ui.base_url, token=s.ui.token,
-        model=s.model, topics_dir=s.topics_dir, default_topic=s.default_topic,
+        model=s.model, multilingual=s.multilingual, topics_dir=s.topics_dir, default_topic=s.default_topic,
         sources=tuple(ConfiguredSource(c.name, c.kind, c.url, c.enabled) for c in s.sources),
     )
     if needs_token(cfg.host, cfg.token) and not cfg.token:
