@@ -107,12 +107,14 @@ def _lock_holder(message: str) -> str:
 
 
 def connect(
-    path: Path, *, read_only: bool = False, wait_s: float = 0.0, on_wait: Callable[[str], None] | None = None
+    path: Path, *, read_only: bool = False, wait_s: float = 0.0, on_wait: Callable[[str], None] | None = None,
+    migrate: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """Open the database (creating and migrating it when writable).
 
     DuckDB allows one writing process per file: if another holds it, retry for
-    ``wait_s`` seconds, then raise DatabaseLockedError naming the holder; ``on_wait`` is told
+    ``wait_s`` seconds, then raise DatabaseLockedError naming the holder (``migrate=False``: a
+    writer that already migrated this file skips the check); ``on_wait`` is told
     once, after READ_WAIT_NOTICE_S of waiting, who holds the file.  A read-only
     open of a file older than the code first upgrades it when nobody is writing (so the
     documented views exist); a file newer than the code is refused either way.
@@ -121,7 +123,7 @@ def connect(
         raise StoreError(f"no database at {path}; run `reewatch run` (or `make demo`) first, or pass --db")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return _open(path, read_only=False, wait_s=wait_s, on_wait=on_wait)
+        return _open(path, read_only=False, wait_s=wait_s, on_wait=on_wait, run_migrations=migrate)
     con = _open(path, read_only=True, wait_s=wait_s, on_wait=on_wait)
     try:
         check_not_too_new(con)
@@ -208,6 +210,9 @@ class Database:
     held_s: float = 0.0
     windows: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Set once a write window has migrated the file: later windows skip the schema check (the
+    # writer slot keeps other writers, and so other code versions, out meanwhile).
+    _migrated: bool = field(default=False, repr=False)
 
     @contextmanager
     def write(self, *, checkpoint: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -232,11 +237,12 @@ class Database:
 
     @contextmanager
     def _window(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        # Held from the open (which replays the log and checks the schema) to the close (which
-        # checkpoints); a wait for another holder would count too, but the writer slot means
-        # there is none.
+        # Held from the open (which replays the log) to the close; a wait for another holder
+        # would count too, but the writer slot means there is none.
         opened = time.perf_counter()
-        con = connect(self.path, read_only=read_only, wait_s=self.wait_s)
+        con = connect(self.path, read_only=read_only, wait_s=self.wait_s, migrate=not self._migrated)
+        if not read_only:
+            self._migrated = True
         try:
             yield con
         finally:

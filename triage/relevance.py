@@ -69,6 +69,8 @@ ADJACENT_FLOOR_LOW = 0.22
 ADJACENT_FLOOR_HIGH = 0.42
 # Weight of one analyst label in `reewatch train`, in exemplars.
 LABEL_WEIGHT = 2.0
+# Version prefix of a head fitted on a profile's exemplars alone (no analyst labels).
+EXEMPLAR_HEAD_PREFIX = "exemplars-"
 # How many reasons from the head's largest contributions to show.
 TOP_CONTRIBUTIONS = 3
 
@@ -149,7 +151,7 @@ def exemplar_training_set(profile: TopicProfile, ex: ExemplarVectors) -> tuple[N
 def exemplar_head(profile: TopicProfile, ex: ExemplarVectors) -> Head:
     """The head fitted on the profile's exemplars alone (what scores before any `train`)."""
     x, y = exemplar_training_set(profile, ex)
-    return fit(x, y, PRIOR_HEAD, version=f"exemplars-{PRIOR_HEAD.version}")
+    return fit(x, y, PRIOR_HEAD, version=f"{EXEMPLAR_HEAD_PREFIX}{PRIOR_HEAD.version}")
 
 
 _exemplar_cache: dict[tuple[str, str, tuple[Exemplar, ...]], tuple[ExemplarVectors, Head]] = {}
@@ -210,8 +212,13 @@ def score_texts(
         if multi and mvecs is not None:
             mex, mhead = exemplar_state(profile, MULTILINGUAL_MODEL)
             x[multi, -2:], nearest[multi] = similarity_features(mvecs[multi], mex)
-            for i in multi:
-                heads[i] = mhead
+            # An analyst-trained head scores every language (the labels are the analyst's call);
+            # only the exemplar-fitted one has a multilingual twin.  The two exemplar heads' weights
+            # differ by < 0.01 (the prior dominates): USE and MiniLM cosines to the exemplars sit
+            # on close enough scales for one head.
+            if head.version.startswith(EXEMPLAR_HEAD_PREFIX):
+                for i in multi:
+                    heads[i] = mhead
     scores = apply_head(head, x, evidence)
     if multi_rows := [i for i, h in enumerate(heads) if h is not head]:
         scores[multi_rows] = apply_head(heads[multi_rows[0]], x[multi_rows], [evidence[i] for i in multi_rows])
