@@ -3,11 +3,20 @@ functions)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
 
 WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+@functools.cache
+def word_char() -> str:
+    """One character of a word in any script, as a regex class: ``\\w`` or a combining mark
+    (computed on first use: scanning the BMP's categories takes ~25 ms, which a process that
+    never matches terms should not pay at import)."""
+    return rf"[\w{_mark_ranges()}]"
 
 
 def _mark_ranges() -> str:
@@ -26,9 +35,6 @@ def _mark_ranges() -> str:
     out.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}" if prev > start else re.escape(chr(start)))
     return "".join(out)
 
-
-# One character of a word in any script: ``\w`` or a combining mark.
-WORD_CHAR = rf"[\w{_mark_ranges()}]"
 
 
 def tokens(text: str) -> list[str]:

@@ -112,7 +112,6 @@ class StagedBatch:
 
     path: Path
     story_ids: tuple[str, ...]
-    attempts: int
 
     def discard(self) -> None:
         shutil.rmtree(self.path.parent, ignore_errors=True)
@@ -154,7 +153,7 @@ def stage_batch(
     rows["fetches"] = [(run_id, f.source, f.url, f.status, f.ok, f.error_class, f.error, f.nbytes, f.ms, f.attempts,
                         f.fetched_at) for f in attempts]
     path = Path(tempfile.mkdtemp(prefix="reewatch-stage-")) / "batch.duckdb"
-    staged = StagedBatch(path, tuple(t.story_id for t in triaged), len(attempts))
+    staged = StagedBatch(path, tuple(t.story_id for t in triaged))
     try:
         con = duckdb.connect(str(path))
         try:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
 from core.records import LABELS, RelevanceLabel
-from core.text import WORD_CHAR
+from core.text import word_char
 
 if TYPE_CHECKING:
     from triage.head import Head
@@ -119,10 +119,6 @@ def _is_cjk(t: str) -> bool:
     return any("\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in t)
 
 
-# A term's first character opens a word (no word character or mark before it) and its last one
-# closes it (none after): ``\b`` would put a boundary inside Hindi or Thai words (core.text.WORD_CHAR).
-_WORD_START = f"(?<!{WORD_CHAR}{WORD_CHAR})"
-_WORD_END = f"(?!{WORD_CHAR})"
 _SEP = "\x00"  # a trie key standing for "spaces or hyphens"
 _END, _PREFIX = "\x01", "\x02"  # trie keys: a term ends here (whole word / any word ending)
 
@@ -146,7 +142,7 @@ def _trie_regex(node: dict[str, dict], word_end: str) -> str:
         head = r"[\s\-]+" if key == _SEP else re.escape(key)
         branches.append(head + _trie_regex(node[key], word_end))
     if _PREFIX in node:
-        branches.append(WORD_CHAR + "*")
+        branches.append(word_char() + "*")
     elif _END in node:
         branches.append(word_end)
     if len(branches) == 1:
@@ -162,12 +158,16 @@ def compile_terms(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     characters; with IGNORECASE it could not, hence lower-cased text (3× faster)."""
     if not terms:
         return None
+    # A term's first character opens a word (no word character or mark before it) and its last
+    # one closes it (none after): ``\b`` would put a boundary inside Hindi or Thai words.
+    wc = word_char()
+    word_start, word_end = f"(?<!{wc}{wc})", f"(?!{wc})"
     branches = []
     for cjk in (False, True):
         root = _trie([t for t in terms if _is_cjk(t) == cjk])
         for key in sorted(root):
-            rest = _trie_regex(root[key], "" if cjk else _WORD_END)
-            branches.append(re.escape(key) + ("" if cjk else _WORD_START) + rest)
+            rest = _trie_regex(root[key], "" if cjk else word_end)
+            branches.append(re.escape(key) + ("" if cjk else word_start) + rest)
     return re.compile("|".join(branches))
 
 

@@ -52,12 +52,12 @@ def _vectors(docs: list[StoredDoc], model: str) -> NDArray[np.float32]:
 
 
 def score_stored(profile: TopicProfile, docs: list[StoredDoc], vecs: NDArray[np.float32], head: Head,
-                 mvecs: NDArray[np.float32] | None, model: str) -> list[TopicScore]:
-    """Scores of stored articles, each language routed as at ingest (``stored_languages``)."""
+                 langs: list[str | None], mvecs: NDArray[np.float32] | None, model: str) -> list[TopicScore]:
+    """Scores of stored articles, each language routed as at ingest (``langs``: ``stored_languages``)."""
     from triage.relevance import exemplar_state, score_texts
 
     ex, _ = exemplar_state(profile, model)
-    return score_texts(profile, [(d.title, d.text) for d in docs], vecs, ex, head, stored_languages(docs), mvecs)
+    return score_texts(profile, [(d.title, d.text) for d in docs], vecs, ex, head, langs, mvecs)
 
 
 def stored_languages(docs: list[StoredDoc]) -> list[str | None]:
@@ -66,14 +66,16 @@ def stored_languages(docs: list[StoredDoc]) -> list[str | None]:
     return [article_lang(d.lang, d.title, d.text) for d in docs]
 
 
-def stored_multilingual(docs: list[StoredDoc], enabled: bool = True) -> NDArray[np.float32] | None:
+def stored_multilingual(
+    docs: list[StoredDoc], langs: list[str | None], enabled: bool = True,
+) -> NDArray[np.float32] | None:
     """Multilingual vectors of the stored articles in another language the encoder covers (None
     when the second encoder is off: setting ``multilingual``)."""
     from triage.pipeline import relevance_vectors
 
     if not enabled:
         return None
-    return relevance_vectors([(d.title, d.text) for d in docs], stored_languages(docs))
+    return relevance_vectors([(d.title, d.text) for d in docs], langs)
 
 
 def train_topic(con: duckdb.DuckDBPyConnection, profile: TopicProfile, model: str) -> tuple[str, int, int, dict[str, float]]:
@@ -106,9 +108,10 @@ def rescore_topics(
     batches = list(iter_docs(con, model))
     with transaction(con):
         for docs in batches:
-            vecs, mvecs = _vectors(docs, model), stored_multilingual(docs, multilingual)
+            langs = stored_languages(docs)
+            vecs, mvecs = _vectors(docs, model), stored_multilingual(docs, langs, multilingual)
             for p in profiles:
-                scores = score_stored(p, docs, vecs, head_for(p, model), mvecs, model)
+                scores = score_stored(p, docs, vecs, head_for(p, model), langs, mvecs, model)
                 rows = [(d.canonical_url, s) for d, s in zip(docs, scores, strict=True)]
                 save_scores(con, rows, refresh_rollup=False)
                 counts[p.name].update(s.label for s in scores)

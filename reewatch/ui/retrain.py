@@ -96,7 +96,7 @@ def preview_retrain(db: Path, gate: Gate, profile: TopicProfile, model: str, k: 
                     batch: int = SCORE_BATCH, *, multilingual: bool = True) -> RetrainPreview:
     """Evaluate the current and the refitted head on the labels; count the labels a rescore would change."""
     from reewatch.commands.relevance import _vectors as stored_vectors
-    from reewatch.commands.relevance import score_stored, stored_multilingual
+    from reewatch.commands.relevance import score_stored, stored_languages, stored_multilingual
     from triage.relevance import apply_head, exemplar_state, features_for, head_for, train_head
 
     with reading(db, gate) as con:
@@ -127,7 +127,9 @@ def preview_retrain(db: Path, gate: Gate, profile: TopicProfile, model: str, k: 
         if not page:
             break
         stored = [d for d, _ in page]
-        scores = score_stored(profile, stored, stored_vectors(stored, model), refit, stored_multilingual(stored, multilingual), model)
+        langs = stored_languages(stored)
+        scores = score_stored(profile, stored, stored_vectors(stored, model), refit, langs,
+                              stored_multilingual(stored, langs, multilingual), model)
         changes.update(changed_labels((old, s.label) for (_, old), s in zip(page, scores, strict=True)))
         scored += len(page)
         last = stored[-1].canonical_url
