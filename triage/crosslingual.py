@@ -26,7 +26,7 @@ from triage.align import SentenceVectors, monotone_alignment
 from triage.archive import Archive, ArchiveEntry
 from triage.embed import USE_LANGUAGES
 from triage.events import overlap
-from triage.stories import within_window
+from triage.stories import STORY_WINDOW, within_window
 
 # news/dev, title + 600-char lead, USE multilingual v3: the it/de/ja translation
 # triple 0.76–0.80; the closest cross-language pairs of different stories 0.70–0.74 (ru/de
@@ -96,3 +96,43 @@ def best_cross(
         if m.score >= XSTORY_JOIN and (story is None or m.score > story.score):
             story = m
     return copy, story
+
+
+def _stamp(t: datetime) -> float:
+    try:
+        return t.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return 0.0
+
+
+def _near(stamps: NDArray[np.float64], pool: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """For each stamp: is some stamp of the sorted ``pool`` within the story window of it?"""
+    if not len(pool) or not len(stamps):
+        return np.zeros(len(stamps), dtype=bool)
+    w = STORY_WINDOW.total_seconds()
+    i = np.searchsorted(pool, stamps - w)
+    return (i < len(pool)) & (pool[np.minimum(i, len(pool) - 1)] <= stamps + w)
+
+
+def cross_language_rows(
+    langs: list[str | None], times: list[datetime], archive: Archive
+) -> tuple[list[int], list[int]]:
+    """(the batch rows, the archive positions lacking one) whose multilingual vector a decision of
+    this batch can read: an article in a covered language with an article of another covered
+    language (in the batch or the archive) within the story window of it.  ``best_cross`` compares
+    only such pairs, so the other vectors would never be read; the decisions are the same as with
+    every vector, and an archive of one language in any week pays no second encoder for it."""
+    batch = [(i, lang, _stamp(t)) for i, (lang, t) in enumerate(zip(langs, times, strict=True)) if lang in COVERED]
+    stored = [(p, e.lang, _stamp(e.when)) for p, e in enumerate(archive.entries) if e.lang in COVERED]
+    rows: list[int] = []
+    positions: list[int] = []
+    for lang in {x[1] for x in batch} | {x[1] for x in stored}:
+        others_all = np.sort(np.array([t for _, lg, t in batch + stored if lg != lang], dtype=np.float64))
+        others_batch = np.sort(np.array([t for _, lg, t in batch if lg != lang], dtype=np.float64))
+        mine = [(i, t) for i, lg, t in batch if lg == lang]
+        near = _near(np.array([t for _, t in mine], dtype=np.float64), others_all)
+        rows += [i for (i, _), n in zip(mine, near, strict=True) if n]
+        lacking = [(p, t) for p, lg, t in stored if lg == lang and p not in archive.mpositions]
+        near = _near(np.array([t for _, t in lacking], dtype=np.float64), others_batch)
+        positions += [p for (p, _), n in zip(lacking, near, strict=True) if n]
+    return sorted(rows), sorted(positions)

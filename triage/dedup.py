@@ -162,19 +162,22 @@ def _aligned_copy(
 def decide(
     article: Article, vec: NDArray[np.float32], archive: Archive, f: Features, sents: SentenceVectors | None = None,
     mvec: NDArray[np.float32] | None = None, lang: str | None = None, msents: SentenceVectors | None = None,
+    xlingual: bool = False,
 ) -> DedupDecision:
     """Decide one article against the archive (which must already hold earlier ones).
     ``sents`` embeds sentences for the alignment layer; without it that layer is skipped.
     ``mvec`` (the multilingual vector) and ``lang`` enable the cross-language layer (``msents``,
-    the multilingual sentence embedder, its translation test); with it, the monolingual layers
-    only compare articles of one language."""
+    the multilingual sentence embedder, its translation test); with it, or with ``xlingual`` (the
+    layer is on for this batch, but no article of another language is near this one in time), the
+    monolingual layers only compare articles of one language."""
     exact = _exact(article, archive)
     if exact is not None:
         return exact
     near = archive.nearest(vec, NEIGHBOURS)
     near_x: list[tuple[ArchiveEntry, float]] = []
-    if mvec is not None:
+    if mvec is not None or xlingual:
         near = [(e, s) for e, s in near if not other_language(lang, e.lang)]
+    if mvec is not None:
         near_x = candidates(lang, mvec, archive)
     copy = _near_copy(f.sig, f.terms, near, archive) or _aligned_copy(article.url, f, near, archive, sents)
     if copy is not None:
@@ -230,8 +233,8 @@ def dedup_batch(
     decided; decisions are returned in input order.  ``embed`` (texts → unit vectors, the
     dedup model) enables the sentence-alignment rewrite layer; it is called only for
     articles with a close neighbour that shares their content words.  ``mvecs`` (one
-    multilingual vector per article, triage/crosslingual.py) enables the cross-language layer,
-    ``membed`` (texts → multilingual unit vectors) its translation test."""
+    multilingual vector per article, zero where none is needed, triage/pipeline.py) enables the
+    cross-language layer, ``membed`` (texts → multilingual unit vectors) its translation test."""
     sents = SentenceVectors(embed) if embed is not None else None
     msents = SentenceVectors(membed) if membed is not None and mvecs is not None else None
     out: dict[int, DedupDecision] = {}
@@ -239,9 +242,11 @@ def dedup_batch(
         art, vec = articles[i], vecs[i]
         f = article_features(art.title, art.text)
         lang = article_lang(art.lang, art.title, art.text)
-        # a language the multilingual encoder does not cover (hu, hi, sv, ...): lexical layers only
-        mvec = mvecs[i] if mvecs is not None and lang in COVERED else None
-        d = decide(art, vec, archive, f, sents, mvec, lang, msents)
+        # a language the multilingual encoder does not cover (hu, hi, sv, ...): lexical layers only;
+        # a zero row: nothing of another language near it in time (triage.pipeline.multilingual_vectors)
+        xlingual = mvecs is not None and lang in COVERED
+        mvec = mvecs[i] if xlingual and mvecs is not None and mvecs[i].any() else None
+        d = decide(art, vec, archive, f, sents, mvec, lang, msents, xlingual)
         if d.reason != "already stored":
             archive.add(entry_for(art, d, f, lang), vec)
             if mvec is not None:

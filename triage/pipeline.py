@@ -11,12 +11,11 @@ from numpy.typing import NDArray
 
 from core.records import Article, TriagedArticle
 from triage.archive import Archive
-from triage.crosslingual import COVERED
+from triage.crosslingual import cross_language_rows
 from triage.dedup import dedup_batch
 from triage.embed import MULTILINGUAL_MODEL, dedup_text, embed_texts
 from triage.langs import article_lang
 from triage.relevance import TopicProfile, exemplar_state, multilingual_rows, score_batch
-from triage.stories import STORY_WINDOW
 
 
 def dedup_vectors(articles: list[Article], model_name: str) -> NDArray[np.float32]:
@@ -25,46 +24,67 @@ def dedup_vectors(articles: list[Article], model_name: str) -> NDArray[np.float3
 
 
 def multilingual_vectors(
-    articles: list[Article], archive: Archive, model_name: str = MULTILINGUAL_MODEL
+    articles: list[Article], archive: Archive, model_name: str = MULTILINGUAL_MODEL, *,
+    langs: list[str | None] | None = None, every_row: bool = False,
 ) -> NDArray[np.float32] | None:
     """The multilingual vectors of a batch (triage/crosslingual.py), or None when every article of
-    the batch and of the archive is in one language: the second encoder is paid for only where
-    languages differ."""
-    langs = {article_lang(a.lang, a.title, a.text) for a in articles} | set(archive.langs)
-    langs.discard(None)
-    if len(langs) < 2:
+    the batch and of the archive is in one language.  Only the rows a decision can read are
+    embedded (``cross_language_rows``, and another language's rows, which relevance reads); the
+    others are zero (``has_vector``).  ``every_row``: embed them all (an evaluation that decides the same batch
+    again with other dates)."""
+    langs = langs if langs is not None else [article_lang(a.lang, a.title, a.text) for a in articles]
+    if len(({*langs} | set(archive.langs)) - {None}) < 2:
         return None
-    backfill_multilingual(articles, archive, model_name)
-    return embed_texts([dedup_text(a.title, a.text) for a in articles], model_name)
+    if every_row:
+        rows = list(range(len(articles)))
+        backfill_multilingual(articles, archive, model_name, langs=langs)
+    else:
+        rows, positions = cross_language_rows(langs, [_when(a) for a in articles], archive)
+        rows = sorted({*rows, *multilingual_rows(langs)})
+        _backfill(archive, positions, model_name)
+    if not rows:  # two languages, but never near in time: no row is read, the encoder is not loaded
+        return np.zeros((len(articles), 0), dtype=np.float32)
+    got = embed_texts([dedup_text(articles[i].title, articles[i].text) for i in rows], model_name)
+    out = np.zeros((len(articles), got.shape[1]), dtype=np.float32)
+    out[rows] = got
+    return out
+
+
+def has_vector(mvecs: NDArray[np.float32] | None, i: int) -> bool:
+    """Whether row ``i`` of ``multilingual_vectors``'s answer was embedded (the others are zero)."""
+    return mvecs is not None and bool(mvecs[i].any())
 
 
 # Stored entries embedded at most per batch when they lack a multilingual vector (stored before the
-# archive held a second language): the newest first.  ~10 ms each on the 2 shared cores.
+# archive held a second language near them in time): the newest first.  ~10 ms each on the 2 shared cores.
 MAX_BACKFILL = 2000
 
 
-def backfill_multilingual(articles: list[Article], archive: Archive, model_name: str = MULTILINGUAL_MODEL) -> int:
-    """Give the archive's entries near the batch in time (the story window) that lack one a
-    multilingual vector, embedded from their stored statement sentences (their title and text are
-    not kept in memory); returns how many.  Not stored: these entries age out of the archive, and
-    every article decided while the archive holds two languages gets its own stored vector."""
-    times = [a.published_at or a.first_seen_at for a in articles]
-    todo: list[int] = []
-    for i in range(len(archive.entries) - 1, -1, -1):
-        e = archive.entries[i]
-        # a language the encoder does not cover gets no vector (the archive loader drops such
-        # vectors too): embedding it would be paid again on every run for nothing
-        if i in archive.mpositions or e.lang not in COVERED or not e.sentences or not _near_in_time(e.when, times):
-            continue
-        todo.append(i)
-        if len(todo) >= MAX_BACKFILL:
-            break
+def backfill_multilingual(
+    articles: list[Article], archive: Archive, model_name: str = MULTILINGUAL_MODEL, *,
+    langs: list[str | None] | None = None,
+) -> int:
+    """Give the archive's entries that lack one, and that an article of the batch in another
+    language can be compared with (``cross_language_rows``), a multilingual vector; returns how
+    many.  They are embedded from their stored statement sentences (title and text are not kept
+    in memory) and not stored: a later batch near them in time embeds them again."""
+    langs = langs if langs is not None else [article_lang(a.lang, a.title, a.text) for a in articles]
+    return _backfill(archive, cross_language_rows(langs, [_when(a) for a in articles], archive)[1], model_name)
+
+
+def _backfill(archive: Archive, positions: list[int], model_name: str) -> int:
+    # the newest first; an entry without stored sentences has nothing to embed
+    todo = [i for i in reversed(positions) if archive.entries[i].sentences][:MAX_BACKFILL]
     if not todo:
         return 0
     texts = [dedup_text(archive.entries[i].sentences[0], " ".join(archive.entries[i].sentences[1:])) for i in todo]
     for i, v in zip(todo, embed_texts(texts, model_name), strict=True):
         archive.add_multilingual(i, v)
     return len(todo)
+
+
+def _when(a: Article) -> datetime:
+    return a.published_at or a.first_seen_at
 
 
 def relevance_vectors(
@@ -80,13 +100,6 @@ def relevance_vectors(
     out = np.zeros((len(docs), got.shape[1]), dtype=np.float32)
     out[rows] = got
     return out
-
-
-def _near_in_time(when: datetime, times: list[datetime]) -> bool:
-    try:
-        return any(abs(when - t) <= STORY_WINDOW for t in times)
-    except TypeError:  # naive vs aware: cannot compare, do not exclude
-        return True
 
 
 def prepare(profiles: list[TopicProfile], model_name: str) -> None:
@@ -106,10 +119,10 @@ def triage_batch(
     if not articles:
         return []
     vecs = dedup_vectors(articles, model_name)
-    mvecs = multilingual_vectors(articles, archive) if multilingual else None
+    langs = [article_lang(a.lang, a.title, a.text) for a in articles]
+    mvecs = multilingual_vectors(articles, archive, langs=langs) if multilingual else None
     decisions = dedup_batch(articles, vecs, archive, lambda texts: embed_texts(texts, model_name), mvecs,
                             lambda texts: embed_texts(texts, MULTILINGUAL_MODEL))
-    langs = [article_lang(a.lang, a.title, a.text) for a in articles]
     rvecs = mvecs if mvecs is not None or not multilingual else relevance_vectors(
         [(a.title, a.text) for a in articles], langs)
     scores = score_batch(profiles, articles, vecs, model_name, langs, rvecs)
@@ -123,7 +136,7 @@ def triage_batch(
             story_id=d.story_id,
             scores=s,
             features=d.features,
-            mvector=tuple(float(x) for x in mvecs[i]) if mvecs is not None else None,
+            mvector=tuple(float(x) for x in mvecs[i]) if mvecs is not None and has_vector(mvecs, i) else None,
             copy_kind=d.kind,
         )
         for i, (a, v, d, s) in enumerate(zip(articles, vecs, decisions, scores, strict=True))

@@ -291,7 +291,7 @@ def main(file: Path, model_name: str, console: Console) -> int:
     kind, items = load_items(file)
     t0 = time.perf_counter()
     vecs = dedup_vectors([it.article for it in items], model_name)
-    mvecs = multilingual_vectors([it.article for it in items], _Archive(vecs.shape[1]))
+    mvecs = multilingual_vectors([it.article for it in items], _Archive(vecs.shape[1]), every_row=True)
     t1 = time.perf_counter()
     embedder = CountingEmbedder(model_name)
     has_dates = any(it.published_at is not None for it in items)
