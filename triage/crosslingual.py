@@ -98,6 +98,12 @@ def best_cross(
     return copy, story
 
 
+def has_vector(mvecs: NDArray[np.float32] | None, i: int) -> bool:
+    """Whether row ``i`` of a batch's multilingual vectors was embedded (rows no decision reads are
+    zero, triage.pipeline.multilingual_vectors)."""
+    return mvecs is not None and bool(mvecs[i].any())
+
+
 def _stamp(t: datetime) -> float:
     try:
         return t.timestamp()

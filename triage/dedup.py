@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from core.records import Article, DedupFeatures
 from triage.align import SentenceEmbedder, SentenceVectors, monotone_alignment
 from triage.archive import Archive, ArchiveEntry
-from triage.crosslingual import COVERED, best_cross, candidates, other_language
+from triage.crosslingual import COVERED, best_cross, candidates, has_vector, other_language
 from triage.features import Features, article_features, pack
 from triage.langs import article_lang
 from triage.lexical import TermVector, tfidf_cosine
@@ -245,7 +245,7 @@ def dedup_batch(
         # a language the multilingual encoder does not cover (hu, hi, sv, ...): lexical layers only;
         # a zero row: nothing of another language near it in time (triage.pipeline.multilingual_vectors)
         xlingual = mvecs is not None and lang in COVERED
-        mvec = mvecs[i] if xlingual and mvecs is not None and mvecs[i].any() else None
+        mvec = mvecs[i] if xlingual and mvecs is not None and has_vector(mvecs, i) else None
         d = decide(art, vec, archive, f, sents, mvec, lang, msents, xlingual)
         if d.reason != "already stored":
             archive.add(entry_for(art, d, f, lang), vec)

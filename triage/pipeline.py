@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from core.records import Article, TriagedArticle
 from triage.archive import Archive
-from triage.crosslingual import cross_language_rows
+from triage.crosslingual import cross_language_rows, has_vector
 from triage.dedup import dedup_batch
 from triage.embed import MULTILINGUAL_MODEL, dedup_text, embed_texts
 from triage.langs import article_lang
@@ -30,8 +30,8 @@ def multilingual_vectors(
     """The multilingual vectors of a batch (triage/crosslingual.py), or None when every article of
     the batch and of the archive is in one language.  Only the rows a decision can read are
     embedded (``cross_language_rows``, and another language's rows, which relevance reads); the
-    others are zero (``has_vector``).  ``every_row``: embed them all (an evaluation that decides the same batch
-    again with other dates)."""
+    others are zero (``has_vector``).  ``every_row``: embed them all (an evaluation that decides
+    the same batch again with other dates)."""
     langs = langs if langs is not None else [article_lang(a.lang, a.title, a.text) for a in articles]
     if len(({*langs} | set(archive.langs)) - {None}) < 2:
         return None
@@ -48,11 +48,6 @@ def multilingual_vectors(
     out = np.zeros((len(articles), got.shape[1]), dtype=np.float32)
     out[rows] = got
     return out
-
-
-def has_vector(mvecs: NDArray[np.float32] | None, i: int) -> bool:
-    """Whether row ``i`` of ``multilingual_vectors``'s answer was embedded (the others are zero)."""
-    return mvecs is not None and bool(mvecs[i].any())
 
 
 # Stored entries embedded at most per batch when they lack a multilingual vector (stored before the
