@@ -8,7 +8,7 @@ database: ``triage_and_store`` (new articles → triage → counted → one comm
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -25,7 +25,7 @@ from extract.pool import (
 )
 from fetch.gnews import UNRESOLVED
 from pipeline.leads import lead_article
-from pipeline.overlap import FETCH_AHEAD, OrderedWriter, Prefetch
+from pipeline.overlap import FETCH_AHEAD, OrderedWriter, Prefetch, below_normal_priority
 from pipeline.plan import IngestPlan, RunState, Stages, chunks
 from store import articles as store_articles
 from store.archive import read_archive
@@ -174,7 +174,6 @@ class BatchWork:
             with self.db.write() as con:
                 store_articles.save_features(con, computed)
         target = IngestTarget(plan, st, self.db, self.run_id, archive, profiles, self.tally)
-        where = ExtractCounts()
 
         def fetch(batch: list[Link]) -> FetchedBatch:
             fetched = st.fetch_pages(plan, batch, self.state)
@@ -184,28 +183,41 @@ class BatchWork:
         ahead = FETCH_AHEAD if plan.overlap else 0
         threads = model_threads_beside_workers() if ahead_extract else None
         with model_threads(threads), Prefetch(fetch, batches, ahead) as fetched_batches, OrderedWriter() as writer:
-            if plan.overlap:  # while the first batch is fetched
-                prepare(profiles, plan.model)
-            by_url = {lk.url: lk for b in batches for lk in b if lk.redirect}
-            for fetched, done_ahead in fetched_batches:
-                extracted, counts = (done_ahead if done_ahead is not None
-                                     else st.extract(_pages(fetched), plan.settings.keep_raw_html, shared))
-                where += counts
-                noarts, attempts = self.fetch_outcome(fetched)
-                # A Google News link that could not be resolved is kept as a lead (fetch.gnews).
-                fallen = [n for n in noarts if n.reason.startswith(UNRESOLVED) and n.url in by_url]
-                noarts = [n for n in noarts if n not in fallen]
-                extracted = [*extracted, *(lead_article(by_url[n.url]) for n in fallen)]
-                writer.submit(triage_and_store(target, extracted, noarts, attempts))
-                if not plan.overlap:
-                    writer.drain()
-            # Leads after the articles: a headline joins the story of the articles it matches; stored
-            # first, a headline-only story would draw the next articles into it instead.
-            for part in chunks(leads or [], plan.settings.batch_size):
-                writer.submit(triage_and_store(target, [lead_article(lk) for lk in part]))
-                if not plan.overlap:
-                    writer.drain()
+            # The CPU work in a thread below the writer's priority, started after the writer
+            # (a thread inherits its creator's niceness): pipeline/overlap.py.
+            where = below_normal_priority(lambda: self._work(target, shared, batches, fetched_batches, writer, leads or []))
         return RunStats(archive_loaded=True, model_loaded=bool(loaded_models() - models_before), extract=where)
+
+    def _work(
+        self, target: IngestTarget, shared: int, batches: list[list[Link]], fetched_batches: Iterable[FetchedBatch],
+        writer: OrderedWriter, leads: list[Link],
+    ) -> ExtractCounts:
+        """Extract (``shared``: with that many worker processes) and triage each fetched batch in
+        order, handing its commit to ``writer``; then the leads."""
+        plan, st = self.plan, self.st
+        where = ExtractCounts()
+        if plan.overlap:  # while the first batch is fetched
+            prepare(target.profiles, plan.model)
+        by_url = {lk.url: lk for b in batches for lk in b if lk.redirect}
+        for fetched, done_ahead in fetched_batches:
+            extracted, counts = (done_ahead if done_ahead is not None
+                                 else st.extract(_pages(fetched), plan.settings.keep_raw_html, shared))
+            where += counts
+            noarts, attempts = self.fetch_outcome(fetched)
+            # A Google News link that could not be resolved is kept as a lead (fetch.gnews).
+            fallen = [n for n in noarts if n.reason.startswith(UNRESOLVED) and n.url in by_url]
+            noarts = [n for n in noarts if n not in fallen]
+            extracted = [*extracted, *(lead_article(by_url[n.url]) for n in fallen)]
+            writer.submit(triage_and_store(target, extracted, noarts, attempts))
+            if not plan.overlap:
+                writer.drain()
+        # Leads after the articles: a headline joins the story of the articles it matches; stored
+        # first, a headline-only story would draw the next articles into it instead.
+        for part in chunks(leads, plan.settings.batch_size):
+            writer.submit(triage_and_store(target, [lead_article(lk) for lk in part]))
+            if not plan.overlap:
+                writer.drain()
+        return where
 
     def fetch_outcome(
         self, fetched: list[tuple[Page | NoArticle | None, FetchAttempt]],

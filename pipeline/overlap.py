@@ -8,8 +8,13 @@
   committed one at a time and in order, as without the overlap (crash safety: a batch is
   either fully stored or absent, and a kill leaves a prefix of the batches stored).
 
-Extraction stays on the main thread (``IngestPlan.extract_ahead`` moves it into the
-prefetch, in a worker process: extract/pool.py, off by default on 2 cores).
+* ``below_normal_priority``: the run's CPU work (extraction, triage) runs in a thread one
+  step below normal scheduling priority, started after the writer, so that the writer's
+  commit window, which other processes wait on, is not slowed by the run's own CPU work, nor
+  are queries on the same machine.
+
+Extraction runs in that thread (``IngestPlan.extract_ahead`` moves it into the prefetch, in a
+worker process: extract/pool.py, off by default on 2 cores).
 
 Both run their callables in a copy of the caller's context, so Prefect tasks called from
 them belong to the caller's flow run.
@@ -18,6 +23,9 @@ them belong to the caller's flow run.
 from __future__ import annotations
 
 import contextvars
+import os
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +39,10 @@ R = TypeVar("R")
 # path (a 256-page loopback batch fetches in ~1 s against ~20 s of extract + triage,
 # bench/e2e.py) and bounds the pages held in memory to two batches.
 FETCH_AHEAD = 1
+# The niceness of a run's CPU work (Linux, per thread).  At 10 the commit windows of the e2e
+# bench's 600-page run held the file 2.2 s instead of 3.5 s and the run was no slower
+# (docs/benchmarks.md, "Held share and priority"); raising niceness needs no privilege.
+COMPUTE_NICE = 10
 
 
 def _in_context(fn: Callable[..., R]) -> Callable[..., R]:
@@ -53,7 +65,8 @@ class Prefetch(Generic[T, R]):
         self._items = iter(items)
         self._ahead = max(0, ahead)
         self._pending: deque[Future[R]] = deque()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reewatch-prefetch")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reewatch-prefetch",
+                                        initializer=_lower_priority, initargs=(COMPUTE_NICE,))
         self.started = 0
 
     def _submit_next(self) -> bool:
@@ -91,6 +104,9 @@ class OrderedWriter:
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reewatch-writer")
+        # The thread starts now, not at the first submit, so that it has its creator's priority
+        # rather than that of a ``below_normal_priority`` thread submitting to it.
+        self._pool.submit(lambda: None).result()
         self._last: Future[object] | None = None
         self.written = 0
 
@@ -113,3 +129,22 @@ class OrderedWriter:
                 self.drain()
         finally:
             self._pool.shutdown(wait=True)
+
+
+def _lower_priority(nice: int) -> None:
+    # Linux applies niceness per thread, and threads started here (OpenMP's team for torch)
+    # inherit it; elsewhere setpriority would renice the whole process, so it is left alone.
+    if sys.platform == "linux" and nice > 0:
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+        except OSError:
+            pass  # a sandbox that forbids it: the run works at normal priority
+
+
+def below_normal_priority(fn: Callable[[], R], nice: int = COMPUTE_NICE) -> R:
+    """``fn()`` in a new thread at niceness ``nice`` (Linux; elsewhere at normal priority),
+    in a copy of the caller's context; its result or error is returned here."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reewatch-compute",
+                            initializer=_lower_priority, initargs=(nice,)) as pool:
+        return pool.submit(_in_context(fn)).result()

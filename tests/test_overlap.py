@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ import duckdb
 import pytest
 
 from pipeline.ingest import run_ingest
-from pipeline.overlap import OrderedWriter, Prefetch
+from pipeline.overlap import COMPUTE_NICE, OrderedWriter, Prefetch, below_normal_priority
 from pipeline.plan import DIRECT_STAGES, IngestPlan
 from pipeline.settings import load_settings
 
@@ -108,6 +109,31 @@ def test_ordered_writer_commits_in_order_and_stops_at_a_failure() -> None:
         w2.submit(lambda: log.append(99))
     assert 99 not in log, "nothing is written after a failed write"
     w2.__exit__(None, None, None)
+
+
+def _nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")
+def test_cpu_work_runs_below_the_writer_priority() -> None:
+    """The run's CPU work (and the fetch thread) yield to the commit window: the writer keeps
+    its creator's priority although its jobs are submitted from the niced thread."""
+    base = _nice()
+    with OrderedWriter() as writer, Prefetch(lambda _: _nice(), [0], ahead=0) as fetched:
+
+        def work() -> tuple[int, int]:
+            seen: list[int] = []
+            writer.submit(lambda: seen.append(_nice()))
+            writer.drain()
+            return _nice(), seen[0]
+
+        compute, writing = below_normal_priority(work)
+        fetching = next(iter(fetched))
+    assert compute == max(base, COMPUTE_NICE)
+    assert fetching == max(base, COMPUTE_NICE)
+    assert writing == base
+    assert _nice() == base  # the caller's own priority is untouched
 
 
 @pytest.mark.slow
