@@ -1,6 +1,6 @@
 """Soak: `reewatch serve` ingesting every 20 s from a loopback feed that publishes new real pages
 on every read, while `reewatch query` runs every 30 s (issue #23's target: 0 lockouts, every
-published article stored, the serve process's memory flat).
+published article stored, the serve process's memory flat, each run's process tree under 1.5 GB).
 
     python -m bench.soak --minutes 8
 
@@ -34,6 +34,50 @@ def _rss_mb(pid: int) -> float | None:
     except OSError:
         pass
     return None
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's children, from /proc (parent pid: the 4th field of /proc/PID/stat)."""
+    kids: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            kids.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(d.name))
+    return kids
+
+
+def _tree_mb(pid: int, kids: dict[int, list[int]]) -> float:
+    return (_rss_mb(pid) or 0.0) + sum(_tree_mb(k, kids) for k in kids.get(pid, []))
+
+
+def _cmd(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+class TreeWatch(threading.Thread):
+    """Once a second, the RSS of each process tree under ``pid`` (one per flow run; the Prefect
+    server's too): the peak per child command, so a run's tree (its process and its extraction
+    worker) can be checked against the 1.5 GB budget."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peaks: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            kids = _children()
+            for child in kids.get(self.pid, []):
+                cmd = _cmd(child)
+                label = "prefect server" if "prefect" in cmd and "server" in cmd else "flow run"
+                self.peaks[label] = round(max(self.peaks.get(label, 0.0), _tree_mb(child, kids)), 1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -81,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         queries: list[dict[str, object]] = []
         rss: list[float] = []
+        trees = TreeWatch(serve.pid)
+        trees.start()
         end = time.monotonic() + args.minutes * 60
         try:
             while time.monotonic() < end:
@@ -95,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
                 queries.append({"rc": q.returncode, "s": round(time.monotonic() - t, 2),
                                 "count": q.stdout.strip().splitlines()[-1] if q.returncode == 0 else q.stderr[-200:]})
         finally:
+            trees.stop.set()
             serve.send_signal(signal.SIGTERM)
             try:
                 serve.wait(120)
@@ -107,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
                       "lockouts": sum(q["rc"] != 0 for q in queries),
                       "query_s_max": max((float(q["s"]) for q in queries), default=None),  # type: ignore[arg-type]
                       "stored_at_end": final.stdout.strip().splitlines()[-1] if final.returncode == 0 else None,
-                      "serve_rss_mb": rss, "queries_detail": queries}))
+                      "serve_rss_mb": rss, "child_tree_peak_mb": trees.peaks, "queries_detail": queries}))
 
 
 if __name__ == "__main__":
