@@ -146,8 +146,9 @@ def _pages(fetched: list[tuple[Page | NoArticle | None, FetchAttempt]]) -> list[
 @dataclass
 class BatchWork:
     """The batches of one run: fetched one ahead in a background thread, extracted and
-    triaged here in order, each committed in a background thread (one at a time, in
-    order) while the next is extracted and triaged (pipeline/overlap.py)."""
+    triaged in order in a thread below normal priority, each committed in a background
+    thread at normal priority (one at a time, in order) while the next is extracted and
+    triaged (pipeline/overlap.py)."""
 
     plan: IngestPlan
     st: Stages
