@@ -3,6 +3,7 @@ the model, which is loaded once per process)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
@@ -113,9 +114,16 @@ def triage_batch(
     second encoder where languages differ (else lexical evidence and the English model only)."""
     if not articles:
         return []
-    vecs = dedup_vectors(articles, model_name)
     langs = [article_lang(a.lang, a.title, a.text) for a in articles]
-    mvecs = multilingual_vectors(articles, archive, langs=langs) if multilingual else None
+    if not multilingual:
+        vecs, mvecs = dedup_vectors(articles, model_name), None
+    else:
+        # The second encoder (numpy, one BLAS thread) runs beside the first (torch, whose two
+        # threads leave part of the cores idle); neither reads the other's vectors.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reewatch-use") as pool:
+            mfut = pool.submit(multilingual_vectors, articles, archive, langs=langs)
+            vecs = dedup_vectors(articles, model_name)
+            mvecs = mfut.result()
     decisions = dedup_batch(articles, vecs, archive, lambda texts: embed_texts(texts, model_name), mvecs,
                             lambda texts: embed_texts(texts, MULTILINGUAL_MODEL))
     rvecs = mvecs if mvecs is not None or not multilingual else relevance_vectors(
