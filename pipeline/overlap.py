@@ -9,9 +9,9 @@
   either fully stored or absent, and a kill leaves a prefix of the batches stored).
 
 * ``below_normal_priority``: the run's CPU work (extraction, triage) runs in a thread one
-  step below normal scheduling priority, started after the writer, so that the writer's
-  commit window, which other processes wait on, is not slowed by the run's own CPU work, nor
-  are queries on the same machine.
+  step below normal scheduling priority (the fetch thread too), started after the writer, so
+  that the writer's commit window, which other processes wait on, is not slowed by the run's
+  own CPU work, nor are queries on the same machine.
 
 Extraction runs in that thread (``IngestPlan.extract_ahead`` moves it into the prefetch, in a
 worker process: extract/pool.py, off by default on 2 cores).
@@ -39,9 +39,9 @@ R = TypeVar("R")
 # path (a 256-page loopback batch fetches in ~1 s against ~20 s of extract + triage,
 # bench/e2e.py) and bounds the pages held in memory to two batches.
 FETCH_AHEAD = 1
-# The niceness of a run's CPU work (Linux, per thread).  At 10 the commit windows of the e2e
-# bench's 600-page run held the file 2.2 s instead of 3.5 s and the run was no slower
-# (docs/benchmarks.md, "Held share and priority"); raising niceness needs no privilege.
+# The niceness of a run's CPU work and fetching (Linux, per thread).  Set on the e2e bench's
+# 600 real pages: at 10 the commit windows held the file 2.4 s instead of 3.5 s per pass, no
+# slower (docs/benchmarks.md, "Held share and priority"); raising niceness needs no privilege.
 COMPUTE_NICE = 10
 
 
