@@ -32,6 +32,20 @@ def test_event_keys_take_names_and_numbers_not_sentence_words() -> None:
     assert not {"on", "tuesday", "the"} & keys
 
 
+def test_a_possessive_names_the_same_key_and_the_lead_cut_makes_no_key() -> None:
+    a = event_keys("Talks resume in Corvane", "Corvane's minister met Ilse Marwick on 1,250 tonnes.")
+    b = event_keys("Corvane's minister meets Marwick", "The talks in Corvane went on.")
+    assert {"corvane", "marwick"} <= a & b
+    assert not any(k.endswith("'s") for k in a | b)
+    # the lead ends inside "Marwick" and inside "1,250": neither half is a key
+    cut = "Corvane's minister met Ilse Marwick on 1,250 tonnes.".index("wick")
+    short = event_keys("Talks", "Corvane's minister met Ilse Marwick on 1,250 tonnes.", lead_chars=cut)
+    assert "mar" not in short and "corvane" in short
+    num_cut = "Corvane's minister met Ilse Marwick on 1,250 tonnes.".index("50 tonnes")
+    assert not {"#1", "#12", "#1,2"} & event_keys("Talks", "Corvane's minister met Ilse Marwick on 1,250 tonnes.",
+                                                  lead_chars=num_cut)
+
+
 def test_rare_shared_names_weigh_more_than_common_ones() -> None:
     a = frozenset({"china", "exports", "vostrand"})
     b = frozenset({"china", "exports", "vostrand", "#7"})

@@ -19,6 +19,9 @@ from collections.abc import Iterable
 EVENT_LEAD_CHARS = 1200
 _NAME_RE = re.compile(r"\b[A-Z][\w'\-]{2,}")
 _NUM_RE = re.compile(r"\b\d[\d.,]*\d\b|\b\d\b")
+# "China's" names what "China" names.  The typographic apostrophe never reaches a key (_NAME_RE
+# stops at it), the ASCII one does.
+_POSSESSIVE_RE = re.compile(r"'s$")
 # Capitalised words that name no particular event: sentence starters, weekdays, months,
 # titles, and the page furniture of news sites.
 _COMMON_WORDS = (
@@ -38,8 +41,11 @@ def _norm(text: str) -> str:
 
 def event_keys(title: str, text: str, lead_chars: int = EVENT_LEAD_CHARS) -> frozenset[str]:
     """Names and numbers of the title and lead, lower-cased (``#`` marks a number)."""
-    s = _norm(f"{title}\n{text[:lead_chars]}")
-    names = {w.lower() for w in _NAME_RE.findall(s)}
+    lead = text[:lead_chars]
+    if text[lead_chars:lead_chars + 1].strip() and lead[-1:].strip():  # the cut word is not a name ("Bessen")
+        lead = lead.rsplit(None, 1)[0] if any(c.isspace() for c in lead) else ""
+    s = _norm(f"{title}\n{lead}")
+    names = {_POSSESSIVE_RE.sub("", w.lower()) for w in _NAME_RE.findall(s)}
     nums = {"#" + n.replace(",", "") for n in _NUM_RE.findall(s)}
     return frozenset((names - _COMMON) | nums)
 

@@ -27,7 +27,7 @@ from triage.minhash import Signature, signature
 
 # Names the code that computed stored features; rows of another version are recomputed at load
 # (the versions are listed in docs/dedup.md).
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
