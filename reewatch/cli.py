@@ -282,12 +282,15 @@ def eval_extraction(
 def eval_dedup(
     file: Annotated[Path, typer.Argument(help="news/dev.jsonl (copy_of, story) or ecbplus-dev.jsonl (cluster).")],
     config: ConfigOpt = None,
+    as_imported: Annotated[bool, typer.Option(
+        "--as-imported", help="Build each item as `reewatch import` builds a url + text record (headline, "
+                              "furniture and dateline read from the text).")] = False,
 ) -> None:
     """Pairwise P/R/F1 of copies and B-cubed P/R/F1 of stories."""
     from reewatch.evaluate import dedup
 
     s = load(config, None, prefect=True)
-    raise typer.Exit(dedup.main(file, s.model, console))
+    raise typer.Exit(dedup.main(file, s.model, console, as_imported=as_imported))
 
 
 @eval_app.command("relevance")

@@ -11,6 +11,11 @@ precision of ``duplicate_of`` links (a link between two items of different label
 wrong), B-cubed of story ids, and all of them by language.  The multilingual encoder
 (triage/embed.py ``MULTILINGUAL_MODEL``) is used as the ingest uses it: only when the items are
 in more than one language.
+
+``--as-imported`` builds each item the way ``reewatch import`` builds a ``url`` + ``text`` record
+(extract/jsonl.py: the text-capture cleaning picks the headline, drops furniture and datelines, and
+reads a dateline's date as ``published_at``); records the import rejects (a list page, nothing but
+furniture) are counted and left out of the scores.
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ def split_title(text: str) -> tuple[str, str]:
 
 
 def load_items(path: Path) -> tuple[str, list[Item]]:
-    """``("news" | "ecbplus", items)`` in file order."""
+    """``("news" | "ecbplus", items)`` in file order, title = the first line when it is short."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     kind = "ecbplus" if rows and "cluster" in rows[0] else "news"
     items = []
@@ -96,6 +101,25 @@ def load_items(path: Path) -> tuple[str, list[Item]]:
     return kind, items
 
 
+def imported_items(path: Path) -> tuple[str, list[Item], Counter[str]]:
+    """The items as ``reewatch import`` makes them from ``url`` + ``text`` (+ ``lang``) records,
+    and how many records it rejects, by reason."""
+    from extract.jsonl import parse_record
+
+    kind, items = load_items(path)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kept: list[Item] = []
+    rejected: Counter[str] = Counter()
+    for n, (it, r) in enumerate(zip(items, rows, strict=True), 1):
+        record = {"url": it.article.url, "text": r["text"], **({"lang": r["lang"]} if r.get("lang") else {})}
+        got = parse_record(record, n, EVAL_SEEN_AT, "eval")
+        if isinstance(got, Article):
+            kept.append(replace(it, article=got))
+        else:
+            rejected[getattr(got, "reason", type(got).__name__).split(":")[0]] += 1
+    return kind, kept, rejected
+
+
 def _parse_time(v: object) -> datetime | None:
     if not isinstance(v, str) or not v:
         return None
@@ -104,8 +128,10 @@ def _parse_time(v: object) -> datetime | None:
 
 
 def dated(items: list[Item], shift: timedelta = timedelta(0)) -> list[Item]:
-    """The items with their ``published_at`` (moved by ``shift``; for the robustness check)."""
-    return [replace(it, article=replace(it.article, published_at=it.published_at + shift if it.published_at else None))
+    """The items with the file's ``published_at`` (moved by ``shift``; for the robustness check); an
+    item without one keeps what its article has (an imported capture's dateline)."""
+    return [replace(it, article=replace(it.article, published_at=it.published_at + shift if it.published_at
+                                        else it.article.published_at))
             for it in items]
 
 
@@ -280,7 +306,7 @@ def _ratio(x: tuple[int, int]) -> str:
     return f"{x[0] / x[1]:.3f} ({x[0]}/{x[1]})" if x[1] else "—"
 
 
-def main(file: Path, model_name: str, console: Console) -> int:
+def main(file: Path, model_name: str, console: Console, *, as_imported: bool = False) -> int:
     if not file.is_file():
         console.print(f"[red]no such file: {file}[/]")
         return 2
@@ -288,7 +314,12 @@ def main(file: Path, model_name: str, console: Console) -> int:
     from triage.embed import MULTILINGUAL_MODEL
     from triage.pipeline import dedup_vectors, multilingual_vectors
 
-    kind, items = load_items(file)
+    if as_imported:
+        kind, items, rejected = imported_items(file)
+        console.print(f"as imported: {len(items)} records stored, {sum(rejected.values())} rejected"
+                      + "".join(f"; {n} {reason}" for reason, n in rejected.most_common()))
+    else:
+        kind, items = load_items(file)
     t0 = time.perf_counter()
     vecs = dedup_vectors([it.article for it in items], model_name)
     mvecs = multilingual_vectors([it.article for it in items], _Archive(vecs.shape[1]), every_row=True)
