@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reewatch.evaluate.dedup import bcubed, dated, imported_items, links_by_kind, load_items, stories_with_languages_placed
+from reewatch.evaluate.dedup import (
+    bcubed,
+    dated,
+    imported_items,
+    links_by_kind,
+    load_items,
+    stories_with_languages_placed,
+)
 from triage.dedup import DedupDecision
 
 ROWS = [
