@@ -144,8 +144,9 @@ class Article:
     raw_html_z: bytes | None = None
     # The publication's own name (og:site_name), for people; ``site`` (the host) is the key.
     site_name: str | None = None
-    # "article": the page's text; "lead": an aggregator's item (headline, outlet, snippet, its
-    # link) whose page was not fetched.  ``paywalled``: the page gave a teaser, not the article.
+    # "article": the page's text; "lead": a headline without its page's text: an aggregator's item
+    # (headline, outlet, snippet, its link) whose page was not fetched, or an imported record that is
+    # only a headline.  ``paywalled``: the page gave a teaser, not the article.
     kind: str = "article"
     paywalled: bool = False
 
@@ -212,7 +213,7 @@ class StoryOutlet:
     site: str
     url: str
     title: str
-    kind: str = "article"  # "lead": the outlet's headline with the aggregator's link
+    kind: str = "article"  # "lead": a headline without its page's text (Article.kind)
     paywalled: bool = False
 
 

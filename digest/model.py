@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from core.records import StoryDigestItem, StoryOutlet
 
 
 def outlet_note(o: StoryOutlet) -> str:
-    """What a reader should know before following an outlet's link: a lead (the aggregator's
-    link to a page reewatch did not fetch) or a paywalled teaser; "" for a full article."""
-    notes = (["lead: headline only, link via the aggregator"] if o.kind == "lead" else []) + (
-        ["paywalled: teaser only"] if o.paywalled else [])
+    """What a reader should know before following an outlet's link: a lead (a headline without its
+    page's text; an aggregator's link when the link's host is not the outlet's) or a paywalled
+    teaser; "" for a full article."""
+    notes = ([f"lead: headline only{', link via the aggregator' if _via_aggregator(o) else ''}"] if o.kind == "lead"
+             else []) + (["paywalled: teaser only"] if o.paywalled else [])
     return "; ".join(notes)
+
+
+def _via_aggregator(o: StoryOutlet) -> bool:
+    host = (urlsplit(o.url).hostname or "").removeprefix("www.")
+    return bool(o.site) and host != o.site.removeprefix("www.")
 
 
 @dataclass(frozen=True, slots=True)

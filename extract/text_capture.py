@@ -18,13 +18,14 @@ tags:
   link cards with their teaser paragraphs included, and the short labels, bios and
   disclaimers left at the end after it.
 
-A list of standfirsts of different stories (extract/listing.py) is a ``NoArticle``.
+A list of standfirsts of different stories (extract/listing.py) is a ``NoArticle``; so is a capture of
+nothing but furniture.  A capture that is only a headline (and a dateline) is a lead (``kind``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.records import Article, NoArticle
@@ -86,6 +87,8 @@ class Capture:
     text: str
     title_generated: bool
     published_at: datetime | None
+    # a headline and nothing after it but labels and datelines (not a list of other headlines)
+    headline_only: bool = False
 
 
 def _lines(text: str) -> list[str]:
@@ -240,7 +243,8 @@ def clean_capture(raw: str, *, fetched_at: datetime, title: str | None = None) -
     text = "\n".join(_drop_closing_labels(_lines(strip_furniture("\n".join(body), head.title))))
     published = _published(head.datelines, text, fetched_at)
     if head.title is not None:
-        return Capture(head.title, text, False, published)
+        alone = not text and all(_label(line) or _dateline(line) for line in lines[head.body_start:])
+        return Capture(head.title, text, False, published, alone)
     return Capture(_generated_title(text), text, True, published)
 
 
@@ -255,10 +259,15 @@ def article_from_capture(
     lang: str | None = None,
 ) -> Article | NoArticle:
     """An Article from a text capture (``reewatch import`` with ``text``), or a NoArticle for a list page.
+    A capture that is only a headline (and a dateline) is kept as a lead: its text is the headline.
 
     What the record gives (``title``, ``published_at``) wins over what is read from the text."""
     cap = clean_capture(text, fetched_at=fetched_at, title=title)
     if not cap.text:
+        if cap.headline_only:  # an alert's or a spreadsheet's record
+            lead = article_from_text(cap.title, url=url, source=source, fetched_at=fetched_at, title=cap.title,
+                                     published_at=published_at or cap.published_at, lang=lang)
+            return replace(lead, kind="lead")
         return NoArticle(url, source, "nothing but page furniture in the text")
     reason = listing_reason(cap.text)
     if reason:

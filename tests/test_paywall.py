@@ -13,6 +13,7 @@ import pytest
 
 from core.records import Article, Source, StoryDigestItem, StoryOutlet
 from digest.compose import compose
+from digest.model import outlet_note
 from digest.render_html import to_html
 from digest.render_text import to_markdown, to_text
 from extract.article import extract_article
@@ -105,3 +106,12 @@ def test_the_digest_marks_leads_and_teasers() -> None:
         assert "paywalled" in out and "lead" in out
         assert "https://news.google.com/rss/articles/CBMi1" in out
     assert text.count("[lead") == 1 and text.count("paywalled") == 1
+
+
+def test_an_imported_headline_is_a_lead_without_an_aggregator() -> None:
+    # the outlet shown is the link's own host: the headline came from an import, not an aggregator
+    imported = StoryOutlet("harbour.example", "https://www.harbour.example/quota", "Quota lifted", kind="lead")
+    via_google = StoryOutlet("Wire Daily", "https://news.google.com/rss/articles/CBMi1", "Quota lifted", kind="lead")
+    assert outlet_note(imported) == "lead: headline only"
+    assert outlet_note(via_google) == "lead: headline only, link via the aggregator"
+    assert outlet_note(StoryOutlet("harbour.example", "https://harbour.example/b", "Quota lifted")) == ""

@@ -238,6 +238,23 @@ def test_a_list_of_standfirsts_is_no_article() -> None:
     assert isinstance(article_from_capture("Search\nMenu", url="https://h.example/x", source="t", fetched_at=NOW), NoArticle)
 
 
+def test_a_capture_that_is_only_a_headline_is_kept_as_a_lead() -> None:
+    # an alert's or a spreadsheet's record: a headline, perhaps a dateline, no body
+    got = article_from_capture("Valdoria lifts cobalt quota for Karesh refiners", url="https://h.example/a",
+                               source="t", fetched_at=NOW)
+    assert isinstance(got, Article) and got.kind == "lead"
+    assert got.title == got.text == "Valdoria lifts cobalt quota for Karesh refiners"
+    dated = article_from_capture("Menu\nMay 28, 2026\nValdoria lifts cobalt quota for Karesh refiners",
+                                 url="https://h.example/b", source="t", fetched_at=NOW)
+    assert isinstance(dated, Article) and dated.kind == "lead"
+    assert dated.published_at == datetime(2026, 5, 28, tzinfo=UTC) and "Menu" not in dated.text
+    # a capture with a body stays an article; one with nothing but furniture stays out
+    assert _article(MENU_AND_TEASERS).kind == "article"
+    headlines = "\n".join(f"Karesh port story number {i} on another matter entirely" for i in range(10))
+    for junk in ("Search\nMenu", "Tuesday, 02 January 2024 12:17 GMT", headlines):  # a list of headlines too
+        assert isinstance(article_from_capture(junk, url="https://h.example/x", source="t", fetched_at=NOW), NoArticle)
+
+
 def test_what_the_record_gives_wins() -> None:
     given = datetime(2026, 5, 20, tzinfo=UTC)
     art = _article(CARDS_AND_REPEATS, title="Refiners restart", published_at=given)
