@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -80,9 +81,16 @@ def split_title(text: str) -> tuple[str, str]:
     return "", text
 
 
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def load_items(path: Path) -> tuple[str, list[Item]]:
     """``("news" | "ecbplus", items)`` in file order, title = the first line when it is short."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return _items(_rows(path))
+
+
+def _items(rows: list[dict[str, Any]]) -> tuple[str, list[Item]]:
     kind = "ecbplus" if rows and "cluster" in rows[0] else "news"
     items = []
     for r in rows:
@@ -106,8 +114,8 @@ def imported_items(path: Path) -> tuple[str, list[Item], Counter[str]]:
     and how many records it rejects, by reason."""
     from extract.jsonl import parse_record
 
-    kind, items = load_items(path)
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows(path)
+    kind, items = _items(rows)
     kept: list[Item] = []
     rejected: Counter[str] = Counter()
     for n, (it, r) in enumerate(zip(items, rows, strict=True), 1):
