@@ -261,14 +261,18 @@ class SourceReport:
 
 @dataclass(frozen=True, slots=True)
 class ExtractCounts:
-    """Where extraction ran (extract/pool.py): batch shares a worker process extracted, and shares
-    extracted here because their worker had died or could not start (the results are the same)."""
+    """Where extraction ran (extract/pool.py): parts of batches a worker process extracted, parts
+    extracted here because their worker had died or could not start, and parts this process took
+    back because no worker had started them when it was done with its own share (the results are
+    the same wherever a part ran)."""
 
     worker_shares: int = 0
     fallback_shares: int = 0
+    taken_back: int = 0
 
     def __add__(self, other: ExtractCounts) -> ExtractCounts:
-        return ExtractCounts(self.worker_shares + other.worker_shares, self.fallback_shares + other.fallback_shares)
+        return ExtractCounts(self.worker_shares + other.worker_shares, self.fallback_shares + other.fallback_shares,
+                             self.taken_back + other.taken_back)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,15 @@ each with every core: extraction is single-threaded Python, the model's matrix p
 all cores (on 2 cores, one worker cuts the bench's extraction time by a third or more:
 docs/benchmarks.md).
 
+The workers' shares, each in ``PARTS_PER_WORKER`` parts, are handed over as soon as a batch is
+fetched (``submit_shares``, from the ingest's fetch thread), while this process still triages the
+batch before.  The workers run at idle priority (``SCHED_IDLE``), so they take only the cycles
+nobody else wants: a core that the triage's single-threaded steps (dedup decisions, scoring) and
+the commits leave free.  The model's matrix products, which use every core, are not slowed.  When
+this process has extracted its own share it takes back the parts no worker has started, and
+extracts a started part again if the worker is late (an idle-priority worker on a busy machine
+may get no core): docs/benchmarks.md, "the extraction worker fills the idle cycles".
+
 Ahead (``extract_ahead``):
 
 trafilatura and the metadata parsers are Python-heavy and hold the GIL; in a second
@@ -35,11 +44,12 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 import types
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 from core.records import Article, ExtractCounts, NoArticle, Page
@@ -51,6 +61,7 @@ R = TypeVar("R")
 Extracted = tuple[list[Article | NoArticle], ExtractCounts]
 IN_WORKER = ExtractCounts(worker_shares=1)
 HERE_AFTER_DEATH = ExtractCounts(fallback_shares=1)
+TAKEN_BACK = ExtractCounts(taken_back=1)
 
 # Workers for ``extract_ahead``: with 2 cores, one extracting process beside torch's intra-op
 # threads (bench/e2e.py, docs/benchmarks.md).
@@ -66,11 +77,21 @@ MIN_SHARED_PAGES = 8
 # the workers and runs the fetch and commit threads.  Set on the bench's 600 real pages, where
 # equal shares left the worker idle at the end of each batch (docs/benchmarks.md).
 MAIN_SHARE_WEIGHT = 0.6
+# A worker's share goes over in this many parts, so that this process can take back the parts no
+# worker has started when it is done with its own (an idle-priority worker on a busy machine may
+# get no core for a while).  A part of the bench's 64-page batches is ~10 pages, ~0.3 s.
+PARTS_PER_WORKER = 4
 
 _lock = threading.Lock()
 _main_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
+# Batches whose workers' parts were handed over ahead (``submit_shares``), by ``_batch_key``:
+# (keep_raw_html, this process's share, the workers' parts, their futures).  At most MAX_AHEAD
+# are kept (a run that stops between a batch's fetch and its extraction leaves its entry behind).
+_Ahead = tuple[bool, list[int], list[list[int]], list[Future[list[Article | NoArticle]]]]
+_ahead: dict[tuple[tuple[str, str, int], ...], _Ahead] = {}
+MAX_AHEAD = 4
 
 
 def auto_workers() -> int:
@@ -82,6 +103,16 @@ def auto_workers() -> int:
 def model_threads_beside_workers() -> int:
     """Threads left for the model's matrix products while the extraction worker runs."""
     return max(1, (os.cpu_count() or 1) - EXTRACT_WORKERS)
+
+
+def idle_priority() -> None:
+    """Run this process at idle priority: SCHED_IDLE (Linux), else nice 19.  Lowering one's own
+    priority needs no privilege; where neither is possible the worker runs at normal priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        with suppress(AttributeError, OSError):
+            os.nice(19)
 
 
 def _warm() -> bool:
@@ -99,7 +130,8 @@ def pool(workers: int = EXTRACT_WORKERS) -> ProcessPoolExecutor:
             _pool.shutdown(wait=False, cancel_futures=True)
             _pool = None
         if _pool is None:
-            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=idle_priority)
             _pool_size = workers
         return _pool
 
@@ -149,13 +181,18 @@ def _discard() -> None:
         old.shutdown(wait=False, cancel_futures=True)
 
 
-def _collect(future: Future[R], fn: Callable[[T], R], arg: T) -> tuple[R, ExtractCounts]:
-    """The worker's ``fn(arg)`` from ``future``, or ``fn(arg)`` run here if the worker died."""
+def _collect(future: Future[R], fn: Callable[[T], R], arg: T, wait: float | None = None) -> tuple[R, ExtractCounts]:
+    """The worker's ``fn(arg)`` from ``future``, or ``fn(arg)`` run here if the worker died, or
+    (``wait``: seconds) if it has not delivered by then (its late result is dropped)."""
     try:
-        return future.result(), IN_WORKER
+        return future.result(timeout=wait), IN_WORKER
     except BrokenProcessPool:
         _discard()
         return fn(arg), HERE_AFTER_DEATH
+    except CancelledError:  # handed over ahead to a pool since replaced (``pool`` of another size)
+        return fn(arg), HERE_AFTER_DEATH
+    except TimeoutError:
+        return fn(arg), TAKEN_BACK
 
 
 def run_in_worker(fn: Callable[[T], R], arg: T) -> tuple[R, ExtractCounts]:
@@ -200,23 +237,98 @@ def split_shares(sizes: list[int], n: int, first_weight: float = 1.0) -> list[li
     return [sorted(s) for s in shares]
 
 
-def extract_shared(pages: list[Page], keep_raw_html: bool, workers: int) -> Extracted:
-    """Extract a batch with ``workers`` worker processes beside this one (the same results, in the
-    same order, as ``extract_pages``).  A worker that dies has its share extracted here."""
+def _batch_key(pages: list[Page]) -> tuple[tuple[str, str, int], ...]:
+    return tuple((p.stored_url, p.fetched_at.isoformat(), len(p.html)) for p in pages)
+
+
+def split_parts(sizes: list[int], workers: int) -> tuple[list[int], list[list[int]]]:
+    """This process's share of a batch and the workers' parts (indices into ``sizes``, the pages'
+    HTML sizes): ``workers + 1`` shares by size (``MAIN_SHARE_WEIGHT``), each worker's share cut
+    into ``PARTS_PER_WORKER`` parts of similar size.  Pure."""
+    shares = split_shares(sizes, workers + 1, MAIN_SHARE_WEIGHT)
+    parts = [
+        [share[j] for j in part]
+        for share in shares[1:]
+        for part in split_shares([sizes[i] for i in share], PARTS_PER_WORKER)
+        if part
+    ]
+    return shares[0], parts
+
+
+def _hand_over(pages: list[Page], keep_raw_html: bool, workers: int) -> _Ahead:
+    """Submit the workers' parts of a batch (raises if the pool cannot take them)."""
+    mine, parts = split_parts([len(p.html) for p in pages], workers)
+    p = pool(workers)
+    futures = [_submit(p, _extract_args, ([pages[i] for i in part], keep_raw_html)) for part in parts]
+    return keep_raw_html, mine, parts, futures
+
+
+def submit_shares(pages: list[Page], keep_raw_html: bool, workers: int) -> bool:
+    """Hand the workers their parts of a batch now; ``extract_shared`` on the same pages later
+    extracts this process's share and collects theirs.  Returns whether anything was handed over
+    (not for a batch that ``extract_shared`` keeps here, nor when the pool cannot start)."""
     if workers < 1 or len(pages) < MIN_SHARED_PAGES:
-        return extract_pages(pages, keep_raw_html), ExtractCounts()
-    shares = [s for s in split_shares([len(p.html) for p in pages], workers + 1, MAIN_SHARE_WEIGHT) if s]
-    args = [([pages[i] for i in share], keep_raw_html) for share in shares]
+        return False
     try:
-        p = pool(workers)
-        futures = [_submit(p, _extract_args, a) for a in args[1:]]
+        ahead = _hand_over(pages, keep_raw_html, workers)
     except (BrokenProcessPool, RuntimeError):
         _discard()
-        return extract_pages(pages, keep_raw_html), HERE_AFTER_DEATH
-    # this process's share first, while the workers extract theirs
-    mine = _extract_args(args[0])
-    theirs = [_collect(f, _extract_args, a) for f, a in zip(futures, args[1:], strict=True)]
-    out: dict[int, Article | NoArticle] = {}
-    for share, res in zip(shares, [mine, *(r for r, _ in theirs)], strict=True):
-        out.update(zip(share, res, strict=True))
-    return [out[i] for i in range(len(pages))], sum((c for _, c in theirs), ExtractCounts())
+        return False
+    with _lock:
+        _ahead[_batch_key(pages)] = ahead
+        while len(_ahead) > MAX_AHEAD:
+            _ahead.pop(next(iter(_ahead)))
+    return True
+
+
+def submitted_batches() -> int:
+    """Batches handed over by ``submit_shares`` and not yet extracted."""
+    with _lock:
+        return len(_ahead)
+
+
+def drop_submitted() -> None:
+    """Forget the batches handed over but never extracted (end of a run)."""
+    with _lock:
+        stale = list(_ahead.values())
+        _ahead.clear()
+    for *_, futures in stale:
+        for f in futures:
+            f.cancel()
+
+
+def extract_shared(pages: list[Page], keep_raw_html: bool, workers: int) -> Extracted:
+    """Extract a batch with ``workers`` worker processes beside this one (the same results, in the
+    same order, as ``extract_pages``).  Parts handed over earlier by ``submit_shares`` for these
+    pages are collected, not submitted again; once its own share is done, this process takes back
+    the parts no worker has started; a worker that dies has its parts extracted here."""
+    if workers < 1 or len(pages) < MIN_SHARED_PAGES:
+        return extract_pages(pages, keep_raw_html), ExtractCounts()
+    with _lock:
+        ahead = _ahead.pop(_batch_key(pages), None)
+    if ahead is None or ahead[0] != keep_raw_html:
+        try:
+            ahead = _hand_over(pages, keep_raw_html, workers)
+        except (BrokenProcessPool, RuntimeError):
+            _discard()
+            return extract_pages(pages, keep_raw_html), HERE_AFTER_DEATH
+    _, mine, parts, futures = ahead
+    t0 = time.perf_counter()
+    out: dict[int, Article | NoArticle] = dict(zip(mine, extract_pages([pages[i] for i in mine], keep_raw_html),
+                                                   strict=True))
+    # A part a worker has started is waited for as long as this process took for its own share
+    # (a part is smaller), then extracted here too: an idle-priority worker on a busy machine
+    # may get no core for minutes.
+    wait = time.perf_counter() - t0
+    counts = ExtractCounts()
+    # the workers take parts from the first: take back from the last, each one none has started
+    taken = {k for k in reversed(range(len(parts))) if futures[k].cancel()}
+    for k in sorted(taken, reverse=True):
+        out.update(zip(parts[k], _extract_args(([pages[i] for i in parts[k]], keep_raw_html)), strict=True))
+        counts += TAKEN_BACK
+    for k in range(len(parts)):
+        if k not in taken:
+            res, where = _collect(futures[k], _extract_args, ([pages[i] for i in parts[k]], keep_raw_html), wait)
+            out.update(zip(parts[k], res, strict=True))
+            counts += where
+    return [out[i] for i in range(len(pages))], counts

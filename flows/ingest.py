@@ -15,7 +15,7 @@ from core.errors import ConfigError
 from core.memory import limit_malloc_arenas
 from core.records import ExtractCounts, Page, RunSummary
 from digest.run import run_alerts
-from extract.pool import Extracted, extract_shared
+from extract.pool import Extracted, extract_shared, submit_shares
 from flows.artifacts import publish
 from flows.writer import one_writer
 from pipeline.ingest import ingest_with_stories
@@ -50,22 +50,33 @@ extract_task = task(name="extract", cache_policy=NO_CACHE, retries=0, timeout_se
 triage_task = task(name="triage", cache_policy=NO_CACHE, retries=0, timeout_seconds=TRIAGE_TIMEOUT_S)(triage_stage)
 
 
-def _extract_in_flow(pages: list[Page], keep_raw_html: bool, workers: int) -> Extracted:
-    """Extract as one task (shared with ``workers`` worker processes, extract/pool.py), or
-    as chunks submitted to a distributed task runner (Dask), whose workers are other processes."""
+def _local_runner() -> bool:
+    """Whether this flow's tasks run in this process (no flow, or the thread runner)."""
     from prefect.context import FlowRunContext
     from prefect.task_runners import ThreadPoolTaskRunner
 
     ctx = FlowRunContext.get()
     runner = ctx.task_runner if ctx else None
-    if runner is None or isinstance(runner, ThreadPoolTaskRunner) or not pages:
+    return runner is None or isinstance(runner, ThreadPoolTaskRunner)
+
+
+def _extract_in_flow(pages: list[Page], keep_raw_html: bool, workers: int) -> Extracted:
+    """Extract as one task (shared with ``workers`` worker processes, extract/pool.py), or
+    as chunks submitted to a distributed task runner (Dask), whose workers are other processes."""
+    if _local_runner() or not pages:
         return extract_task(pages, keep_raw_html, workers)
     futures = extract_task.map(chunks(pages, EXTRACT_CHUNK), keep_raw_html=unmapped(keep_raw_html), workers=unmapped(0))
     parts: list[Extracted] = futures.result()
     return [r for part, _ in parts for r in part], sum((where for _, where in parts), ExtractCounts())
 
 
-PREFECT_STAGES = Stages(read_sources_task, fetch_pages_task, _extract_in_flow, triage_task)
+def _hand_over_in_flow(pages: list[Page], keep_raw_html: bool, workers: int) -> bool:
+    """The workers get their parts ahead only where the extract task collects them: not under a
+    distributed runner, whose own workers extract."""
+    return _local_runner() and submit_shares(pages, keep_raw_html, workers)
+
+
+PREFECT_STAGES = Stages(read_sources_task, fetch_pages_task, _extract_in_flow, triage_task, _hand_over_in_flow)
 TASK_RUNNERS = ("thread", "dask")
 
 

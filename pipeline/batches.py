@@ -19,6 +19,7 @@ from core.records import Article, ExtractCounts, FetchAttempt, Link, NoArticle, 
 from extract.pool import (
     MIN_SHARED_PAGES,
     Extracted,
+    drop_submitted,
     extract_in_worker,
     model_threads_beside_workers,
     warm_up,
@@ -179,14 +180,24 @@ class BatchWork:
         def fetch(batch: list[Link]) -> FetchedBatch:
             fetched = st.fetch_pages(plan, batch, self.state)
             # extract_ahead: extracted here too, in the worker process (off the main thread's GIL)
-            return fetched, extract_in_worker(_pages(fetched), plan.settings.keep_raw_html) if ahead_extract else None
+            if ahead_extract:
+                return fetched, extract_in_worker(_pages(fetched), plan.settings.keep_raw_html)
+            if shared and plan.overlap:
+                # the workers start on their shares now, at idle priority, while the batch before is
+                # triaged; its extraction (``st.extract``) collects them (extract/pool.py)
+                st.hand_over(_pages(fetched), plan.settings.keep_raw_html, shared)
+            return fetched, None
 
         ahead = FETCH_AHEAD if plan.overlap else 0
         threads = model_threads_beside_workers() if ahead_extract else None
-        with model_threads(threads), Prefetch(fetch, batches, ahead) as fetched_batches, OrderedWriter() as writer:
-            # The CPU work in a thread below the writer's priority, started after the writer
-            # (a thread inherits its creator's niceness): pipeline/overlap.py.
-            where = below_normal_priority(lambda: self._work(target, shared, batches, fetched_batches, writer, leads or []))
+        try:
+            with model_threads(threads), Prefetch(fetch, batches, ahead) as fetched_batches, OrderedWriter() as writer:
+                # The CPU work in a thread below the writer's priority, started after the writer
+                # (a thread inherits its creator's niceness): pipeline/overlap.py.
+                where = below_normal_priority(
+                    lambda: self._work(target, shared, batches, fetched_batches, writer, leads or []))
+        finally:
+            drop_submitted()  # shares handed over for a batch the run never reached
         return RunStats(archive_loaded=True, model_loaded=bool(loaded_models() - models_before), extract=where)
 
     def _work(

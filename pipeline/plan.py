@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.records import Article, FetchAttempt, Link, NoArticle, Page, Source, SourceOutcome, TriagedArticle
-from extract.pool import Extracted, auto_workers, extract_shared
+from extract.pool import Extracted, auto_workers, extract_shared, submit_shares
 from fetch.discover import fetch_pages, read_sources
 from fetch.http import Fetcher
 from fetch.options import FetchOptions
@@ -147,6 +147,9 @@ class Stages:
     extract: Callable[[list[Page], bool, int], Extracted]
     # (articles, archive, profiles, model, multilingual) → triaged articles
     triage: Callable[[list[Article], Archive, list[TopicProfile], str, bool], list[TriagedArticle]]
+    # (pages, keep_raw_html, workers) → whether the workers got their parts of a fetched batch
+    # ahead (extract/pool.py ``submit_shares``); only where ``extract`` is the one that collects them
+    hand_over: Callable[[list[Page], bool, int], bool] = submit_shares
 
 
 DIRECT_STAGES = Stages(read_sources_stage, fetch_pages_stage, extract_shared, triage_stage)

@@ -1,13 +1,15 @@
 """A batch's extraction shared with worker processes (extract/pool.py): the same results,
-in the same order, as extracting it here alone, also when a worker has died; and an ingest with
-shared extraction stores what one without it stores."""
+in the same order, as extracting it here alone, also when a worker has died, stalls, or got its
+parts ahead; the workers run at idle priority; and an ingest with shared extraction stores what
+one without it stores."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -15,7 +17,16 @@ import pytest
 
 from core.records import Article, ExtractCounts, NoArticle, Page
 from extract import pool as extract_pool
-from extract.pool import MIN_SHARED_PAGES, extract_pages, extract_shared, split_shares
+from extract.pool import (
+    MIN_SHARED_PAGES,
+    drop_submitted,
+    extract_pages,
+    extract_shared,
+    split_parts,
+    split_shares,
+    submit_shares,
+    submitted_batches,
+)
 from pipeline.ingest import run_ingest
 from pipeline.plan import DIRECT_STAGES, IngestPlan
 from pipeline.settings import load_settings
@@ -52,12 +63,30 @@ def test_split_shares_balances_sizes_and_keeps_every_index_once() -> None:
     assert split_shares([], 2) == [[], []]
 
 
+def _parts(pages: list[Page]) -> int:
+    return len(split_parts([len(p.html) for p in pages], 1)[1])
+
+
+def test_split_parts_cuts_each_worker_share_into_parts() -> None:
+    sizes = [100, 1, 1, 1, 60, 40, 30, 30, 5, 5, 5, 5]
+    mine, parts = split_parts(sizes, 1)
+    assert sorted([*mine, *(i for part in parts for i in part)]) == list(range(len(sizes)))
+    assert mine == split_shares(sizes, 2, extract_pool.MAIN_SHARE_WEIGHT)[0]
+    assert len(parts) == extract_pool.PARTS_PER_WORKER and all(part == sorted(part) for part in parts)
+    assert split_parts([5, 5], 1) == ([1], [[0]])  # the worker, weight 1, takes the first
+
+
+def _conserved(where: ExtractCounts, pages: list[Page]) -> bool:
+    """Every part of the worker's share was extracted once: by the worker, or here."""
+    return where.worker_shares + where.taken_back + where.fallback_shares == _parts(pages)
+
+
 def test_shared_extraction_equals_extraction_here() -> None:
     pages = _pages()
     alone = extract_pages(pages, True)
     shared, where = extract_shared(pages, True, 1)
-    assert where == ExtractCounts(worker_shares=1), "one share went to the worker"
     assert shared == alone
+    assert _conserved(where, pages) and where.fallback_shares == 0
     assert [r.url for r in shared] == [p.url for p in pages]
     assert sum(isinstance(r, Article) for r in shared) >= 9 and isinstance(shared[-1], NoArticle)
 
@@ -75,7 +104,62 @@ def test_a_dead_worker_has_its_share_extracted_here() -> None:
     assert got == alone
     assert where.fallback_shares > 0, "the dead worker's share was extracted here"
     # the next batch gets a fresh worker
-    assert extract_shared(pages, False, 1) == (alone, ExtractCounts(worker_shares=1))
+    got, where = extract_shared(pages, False, 1)
+    assert got == alone and _conserved(where, pages) and where.fallback_shares == 0
+    assert extract_pool.worker_pids() and not set(extract_pool.worker_pids()) & set(pids)
+
+
+def test_a_stalled_worker_does_not_stall_the_batch() -> None:
+    """A worker that gets no core (stopped here; at idle priority, a busy machine) has its parts
+    extracted here: the ones it has not started at once, the started ones after a wait."""
+    pages = _pages()
+    alone = extract_pages(pages, False)
+    extract_shared(pages, False, 1)  # the worker is up
+    pids = extract_pool.worker_pids()
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.perf_counter()
+        got, where = extract_shared(pages, False, 1)
+        took = time.perf_counter() - t0
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert got == alone
+    assert where == ExtractCounts(taken_back=_parts(pages)), "every part was extracted here"
+    assert took < 60, "bounded by this process's own work, not by the stalled worker"
+
+
+def test_shares_handed_over_ahead_are_collected_by_the_batch_extraction() -> None:
+    pages = _pages()
+    alone = extract_pages(pages, True)
+    assert submit_shares(pages, True, 1)
+    assert submitted_batches() == 1
+    got, where = extract_shared(pages, True, 1)
+    assert got == alone and _conserved(where, pages)
+    assert submitted_batches() == 0, "the handed-over parts were used, not submitted again"
+
+
+def test_a_later_fetch_of_the_same_pages_is_not_served_earlier_results() -> None:
+    pages = _pages()
+    assert submit_shares(pages, False, 1)
+    later = [replace(p, fetched_at=FETCHED + timedelta(hours=1)) for p in pages]
+    got, _ = extract_shared(later, False, 1)
+    assert got == extract_pages(later, False)
+    assert {r.first_seen_at for r in got if isinstance(r, Article)} == {FETCHED + timedelta(hours=1)}
+    assert submitted_batches() == 1, "the earlier batch's parts are still waiting"
+    drop_submitted()
+    assert submitted_batches() == 0
+    assert not submit_shares(pages[: MIN_SHARED_PAGES - 1], False, 1), "a small batch stays here"
+    assert not submit_shares(pages, False, 0)
+
+
+def test_the_workers_run_at_idle_priority() -> None:
+    extract_shared(_pages(), False, 1)
+    pids = extract_pool.worker_pids()
+    assert pids
+    for pid in pids:
+        assert os.sched_getscheduler(pid) == os.SCHED_IDLE, "the workers take only cycles nobody else wants"
 
 
 def test_small_batches_and_zero_workers_stay_here() -> None:
@@ -100,7 +184,8 @@ def test_ingest_with_shared_extraction_stores_the_same(demo_site: str, tmp_path:
         for name, workers in (("alone", 0), ("shared", 1))}
     summaries = {name: run_ingest(plan, stages=DIRECT_STAGES) for name, plan in plans.items()}
     assert summaries["alone"].stats.extract == ExtractCounts()
-    assert summaries["shared"].stats.extract == ExtractCounts(worker_shares=1), \
+    shared = summaries["shared"].stats.extract
+    assert shared.worker_shares + shared.taken_back >= 1 and not shared.fallback_shares, \
         "the one batch (9 pages) was shared with the worker"
     assert summaries["alone"].stored == summaries["shared"].stored == 9
     snaps = {}
