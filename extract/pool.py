@@ -276,9 +276,16 @@ def submit_shares(pages: list[Page], keep_raw_html: bool, workers: int) -> bool:
         return False
     with _lock:
         _ahead[_batch_key(pages)] = ahead
-        while len(_ahead) > MAX_AHEAD:
-            _ahead.pop(next(iter(_ahead)))
+        evicted = [_ahead.pop(next(iter(_ahead))) for _ in range(len(_ahead) - MAX_AHEAD)]
+    _cancel(evicted)
     return True
+
+
+def _cancel(entries: list[_Ahead]) -> None:
+    """Cancel the parts of these hand-overs that no worker has started (the others just finish)."""
+    for *_, futures in entries:
+        for f in futures:
+            f.cancel()
 
 
 def submitted_batches() -> int:
@@ -292,9 +299,7 @@ def drop_submitted() -> None:
     with _lock:
         stale = list(_ahead.values())
         _ahead.clear()
-    for *_, futures in stale:
-        for f in futures:
-            f.cancel()
+    _cancel(stale)
 
 
 def extract_shared(pages: list[Page], keep_raw_html: bool, workers: int) -> Extracted:
