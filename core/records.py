@@ -263,8 +263,8 @@ class SourceReport:
 class ExtractCounts:
     """Where extraction ran (extract/pool.py): parts of batches a worker process extracted, parts
     extracted here because their worker had died or could not start, and parts this process took
-    back because no worker had started them when it was done with its own share (the results are
-    the same wherever a part ran)."""
+    back because, once it was done with its own share, no worker had started them or the worker
+    had not delivered them in time (the results are the same wherever a part ran)."""
 
     worker_shares: int = 0
     fallback_shares: int = 0
