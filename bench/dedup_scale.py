@@ -24,11 +24,14 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from usearch.index import Index
 
 from core.records import Article
 from triage.archive import INDEX_DTYPE, Archive, ArchiveEntry
 from triage.dedup import dedup_batch
+
+# isort: split
+# usearch after triage.archive, which loads onnxruntime first (see there)
+from usearch.index import Index
 
 DIM = 384
 SEEN = datetime(2025, 6, 9, tzinfo=UTC)

@@ -123,13 +123,17 @@ def bench_env(workdir: Path) -> dict[str, str]:
 
 
 def naive_pass(site: Path) -> dict[str, Any]:
-    """The naive reference once over the site's pages (model load excluded)."""
+    """The naive reference once over the site's pages (model load excluded): MiniLM through
+    sentence-transformers as a naive loop would run it (torch, fp32), whatever runtime the
+    pipeline embeds with (``model_runtime``)."""
     import trafilatura
+    from sentence_transformers import SentenceTransformer
 
-    from triage.embed import DEFAULT_MODEL, load_model
+    from triage.embed import DEFAULT_MODEL, resolve_model_path
 
     htmls = [(site / rel).read_text(encoding="utf-8") for rel in (site / MANIFEST).read_text().split()]
-    model = load_model(DEFAULT_MODEL, NAIVE_SEQ)
+    model = SentenceTransformer(resolve_model_path(DEFAULT_MODEL), device="cpu")
+    model.max_seq_length = NAIVE_SEQ
     model.encode(["warm-up"], batch_size=NAIVE_BATCH)
     t0 = time.perf_counter()
     texts = [trafilatura.extract(h, fast=True, include_comments=False) for h in htmls]

