@@ -138,10 +138,6 @@ class _UseEncoder:
         return out
 
 
-def _runtime_of(model: Any) -> str:
-    return "onnx-int8" if type(model).__name__ == "OnnxEncoder" else "torch"
-
-
 def use_runtime(runtime: str) -> None:
     """How this process runs sentence-transformers models from now on (the ``model_runtime``
     setting; pipeline/settings.py calls it).  Models already loaded keep theirs."""
@@ -181,6 +177,8 @@ def embed_texts(
     texts: list[str], model_name: str = DEFAULT_MODEL, max_seq_length: int | None = None
 ) -> NDArray[np.float32]:
     """Unit-normalised float32 embeddings, one row per text (``max_seq_length`` None: the default)."""
+    from triage.onnx_encoder import OnnxEncoder
+
     model = load_model(model_name, max_seq_length or DEFAULT_MAX_SEQ_LENGTH)
     if not texts:
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
@@ -188,7 +186,7 @@ def embed_texts(
         return np.zeros((0, dim), dtype=np.float32)
     out: NDArray[np.float32] | None = None
     for chunk in length_batches(model.tokenizer, texts, model.max_seq_length):
-        if _runtime_of(model) == "onnx-int8":
+        if isinstance(model, OnnxEncoder):
             vecs = model.encode([texts[i] for i in chunk], batch_size=BATCH_SIZE, threads=_threads)
         else:
             vecs = model.encode([texts[i] for i in chunk], batch_size=BATCH_SIZE, normalize_embeddings=True,
@@ -234,15 +232,16 @@ def length_batches(tokenizer: Any, texts: list[str], max_len: int, size: int = B
 @contextmanager
 def model_threads(n: int | None) -> Iterator[None]:
     """The model's matrix products use ``n`` threads (torch's intra-op pool, or the ONNX session of
-    that many threads) inside the block;
-    None leaves them alone.  The ingest gives one core to its extraction worker process
-    (extract/pool.py) and the rest to the model, so the two never run three threads on
-    two cores.  The process's previous setting is restored on leaving."""
+    that many threads) inside the block; None leaves them alone.  The ingest gives one core to its
+    extraction worker process (extract/pool.py) and the rest to the model, so the two never run
+    three threads on two cores.  The process's previous setting is restored on leaving."""
     if n is None:
         yield
         return
     global _threads
-    torch = sys.modules.get("torch")  # loaded only with the torch runtime or a model it runs
+    torch: Any = None
+    if _runtime == "torch" or "torch" in sys.modules:  # the int8 runtime does not need torch loaded
+        import torch
     before, before_torch = _threads, torch.get_num_threads() if torch else None
     _threads = max(1, n)
     if torch:
