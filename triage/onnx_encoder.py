@@ -8,7 +8,7 @@ token's row), it embeds with less CPU than torch (docs/benchmarks.md).  A token'
 nothing but that token and the integer products are exact, so a text gets the same vector alone
 and in any batch (ONNX Runtime's own dynamic quantisation takes one scale per batch: the other
 texts moved a text's vector).  The vectors stay within a cosine of 0.995 of torch's.  Attention
-stays in fp32: in int8 too it saved ~10 % more CPU but moved ecbplus-dev's stories from 0.896 to
+stays in fp32: in int8 too it saved ~12 % more CPU but moved ecbplus-dev's stories from 0.896 to
 0.885 (docs/dedup.md, "Encoder runtime").
 
 Only models sentence-transformers builds as Transformer → mean Pooling → Normalize (the default
