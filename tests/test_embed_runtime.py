@@ -25,7 +25,7 @@ from triage.embed import (
     resolve_model_path,
     use_runtime,
 )
-from triage.onnx_encoder import OnnxEncoder, OnnxUnsupportedError
+from triage.onnx_encoder import OnnxEncoder, OnnxUnsupportedError, PieceTokenizer
 
 pytestmark = pytest.mark.slow
 
@@ -116,3 +116,31 @@ def test_a_damaged_model_file_is_built_again(tmp_path: Path, monkeypatch: pytest
     again = OnnxEncoder(resolve_model_path(DEFAULT_MODEL), 128)
     assert again.path == first.path and again.path.stat().st_size > 1_000_000
     assert np.array_equal(again.encode(TEXTS), embed_texts(TEXTS))
+
+
+def test_the_piece_tokenizer_gives_the_ids_transformers_gives() -> None:
+    from transformers import AutoTokenizer
+
+    model_dir = Path(resolve_model_path(DEFAULT_MODEL))
+    ours, theirs = PieceTokenizer(model_dir / "tokenizer.json"), AutoTokenizer.from_pretrained(str(model_dir))
+    texts = [*TEXTS, "", "  ", "Ünïcödé façade – naïve “quotes” … ÀÉÎ", "商务部宣布对稀土实施出口管制。",
+             "レアアース輸出規制が強化された", " ".join(TEXTS) * 4]
+    for max_length in (128, 16):
+        kw = {"add_special_tokens": True, "truncation": True, "max_length": max_length}
+        assert ours(texts, **kw)["input_ids"] == theirs(texts, **kw)["input_ids"]
+        ours_np = ours(texts, padding=True, return_tensors="np", **kw)
+        theirs_np = theirs(texts, padding=True, return_tensors="np", **kw)
+        for key in ("input_ids", "attention_mask", "token_type_ids"):
+            assert np.array_equal(ours_np[key], theirs_np[key]), key
+
+
+def test_embedding_with_the_int8_runtime_loads_neither_torch_nor_transformers() -> None:
+    load_model()  # built in this process's cache first, if it is not yet
+    code = ("import sys\n"
+            "from triage.embed import embed_texts\n"
+            f"embed_texts({TEXTS[:2]!r})\n"
+            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "PYTHONPATH": "."})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "[]"

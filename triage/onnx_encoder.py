@@ -167,6 +167,39 @@ def _export(model_dir: Path, out: Path) -> None:
         os.replace(part, out)  # atomic: a concurrent builder's file is as good as ours
 
 
+class PieceTokenizer:
+    """The model's ``tokenizer.json`` through the tokenizers library, which is what transformers'
+    fast tokenizer runs: the same ids, without loading transformers and torch (~5 s and ~100 MB per
+    process).  Called like a transformers tokenizer, for the arguments this project passes."""
+
+    def __init__(self, path: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(path))
+        padding = self._tok.padding or {}
+        self._pad = (int(padding.get("pad_id", 0)), str(padding.get("pad_token", "[PAD]")))
+        self._lock = threading.Lock()  # truncation and padding are settings of the shared tokenizer
+
+    def __call__(self, texts: list[str], *, add_special_tokens: bool = True, truncation: bool = False,
+                 max_length: int | None = None, padding: bool = False, return_tensors: str | None = None,
+                 ) -> dict[str, Any]:
+        with self._lock:
+            if truncation and max_length:
+                self._tok.enable_truncation(max_length)
+            else:
+                self._tok.no_truncation()
+            if padding:
+                self._tok.enable_padding(pad_id=self._pad[0], pad_token=self._pad[1])
+            else:
+                self._tok.no_padding()
+            encs = self._tok.encode_batch(list(texts), add_special_tokens=add_special_tokens)
+        out = {"input_ids": [e.ids for e in encs], "attention_mask": [e.attention_mask for e in encs],
+               "token_type_ids": [e.type_ids for e in encs]}
+        if return_tensors == "np":
+            return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
+        return out
+
+
 class OnnxEncoder:
     """The calls triage/embed.py makes of a SentenceTransformer (``encode``, ``tokenizer``,
     ``max_seq_length``, the dimension), on the int8 ONNX graph.  ``threads`` (see
@@ -179,13 +212,15 @@ class OnnxEncoder:
         if "usearch.index" in sys.modules and "onnxruntime" not in sys.modules:
             # loaded after usearch, onnxruntime >= 1.23 dies at import (triage/archive.py loads it first)
             raise OnnxUnsupportedError("usearch was imported before onnxruntime")
+        if not (path / "tokenizer.json").is_file():
+            raise OnnxUnsupportedError(f"{model_dir} has no tokenizer.json (a fast tokenizer)")
         try:
             import onnxruntime  # noqa: F401
-            from transformers import AutoTokenizer
+            import tokenizers  # noqa: F401
         except ImportError as exc:
-            raise OnnxUnsupportedError(f"onnxruntime is not installed ({exc})") from exc
+            raise OnnxUnsupportedError(f"onnxruntime or tokenizers is not installed ({exc})") from exc
         self.path = cache_dir() / f"{path.name}-{_key(path)}.onnx"
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        self.tokenizer = PieceTokenizer(path / "tokenizer.json")
         self.max_seq_length = max_seq_length
         self._dim = int(json.loads((path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self._sessions: dict[int, Any] = {}
