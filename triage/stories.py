@@ -10,6 +10,7 @@ join.  Members published more than ``STORY_WINDOW`` apart are not the same event
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,30 +53,46 @@ def within_window(when: datetime | None, members: list[ArchiveEntry]) -> bool:
         return True
 
 
+Member = tuple[ArchiveEntry, float]
+StoryScore = Callable[[list[Member], frozenset[str], KeyStats, TermVector | None, DocFreq | None],
+                      tuple[float, float, float]]
+
+
+def story_score(
+    members: list[Member], keys: frozenset[str], stats: KeyStats, terms: TermVector | None, doc_freq: DocFreq | None,
+) -> tuple[float, float, float]:
+    """(score, cosine, event overlap) of one candidate story, from its neighbouring members."""
+    cos = max(s for _, s in members)
+    ov = overlap(keys, frozenset().union(*(m.event_keys for m, _ in members)), stats)
+    score = cos + EVENT_WEIGHT * ov
+    if TERMS_WEIGHT and terms is not None and doc_freq is not None:
+        score += TERMS_WEIGHT * max(
+            (tfidf_cosine(terms, m.terms, doc_freq) for m, _ in members if m.terms is not None), default=0.0
+        )
+    return score, cos, ov
+
+
 def best_story(
     keys: frozenset[str],
     when: datetime | None,
-    neighbours: list[tuple[ArchiveEntry, float]],
+    neighbours: list[Member],
     stats: KeyStats,
     terms: TermVector | None = None,
     doc_freq: DocFreq | None = None,
+    *,
+    score: StoryScore = story_score,
+    join: float = STORY_JOIN,
 ) -> StoryMatch | None:
-    """The best story among the neighbours' stories, or None if none reaches STORY_JOIN."""
-    groups: dict[str, list[tuple[ArchiveEntry, float]]] = {}
+    """The best story among the neighbours' stories, or None if none reaches ``join``
+    (``score`` and ``join`` are parameters so bench/story_rules.py can measure other rules)."""
+    groups: dict[str, list[Member]] = {}
     for entry, sim in neighbours:
         groups.setdefault(entry.story_id, []).append((entry, sim))
     best: StoryMatch | None = None
     for story_id, members in groups.items():  # insertion order: most similar first
         if not within_window(when, [m for m, _ in members]):
             continue
-        cos = max(s for _, s in members)
-        story_keys = frozenset().union(*(m.event_keys for m, _ in members))
-        ov = overlap(keys, story_keys, stats)
-        score = cos + EVENT_WEIGHT * ov
-        if TERMS_WEIGHT and terms is not None and doc_freq is not None:
-            score += TERMS_WEIGHT * max(
-                (tfidf_cosine(terms, m.terms, doc_freq) for m, _ in members if m.terms is not None), default=0.0
-            )
-        if score >= STORY_JOIN and (best is None or score > best.score):
-            best = StoryMatch(story_id, score, cos, ov)
+        s, cos, ov = score(members, keys, stats, terms, doc_freq)
+        if s >= join and (best is None or s > best.score):
+            best = StoryMatch(story_id, s, cos, ov)
     return best
